@@ -1,0 +1,254 @@
+"""The SQLite connection for the history: pragmas, schema migrations, and recovery from a damaged file.
+
+Schema changes are appended to MIGRATIONS and never edited, so any older history.db opens and upgrades.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as _dt
+import sqlite3
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+DB_FILENAME = "history.db"
+BUSY_TIMEOUT_MS = 5000
+# The two result codes that mean the bytes on disk are not a sound database (extended codes share the low byte).
+_DAMAGE_CODES = {sqlite3.SQLITE_CORRUPT, sqlite3.SQLITE_NOTADB}
+
+
+class HistoryConnection(sqlite3.Connection):
+    """A sqlite3 connection that also says whether it replaced a damaged file.
+
+    ``recovered_from`` is the path the damaged database was moved to, or None when it opened normally.
+    """
+
+    recovered_from: Path | None = None
+
+
+class DatabaseTooNew(RuntimeError):
+    """history.db was written by a newer version of the app, which this version cannot read safely."""
+
+
+def utc_timestamp(moment: _dt.datetime | None = None) -> str:
+    """ISO-8601 UTC with milliseconds, e.g. 2026-05-01T09:30:00.125Z; strings sort in time order."""
+    moment = (moment or _dt.datetime.now(_dt.UTC)).astimezone(_dt.UTC)
+    return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
+
+
+@contextlib.contextmanager
+def transaction(conn: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
+    """BEGIN IMMEDIATE … COMMIT, rolled back on any exception.
+
+    IMMEDIATE takes the write lock up front, so a second process waits (busy_timeout) instead of
+    failing half-way through with "database is locked".
+    """
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        yield conn
+    except BaseException:
+        conn.execute("ROLLBACK")
+        raise
+    conn.execute("COMMIT")
+
+
+# ---------------------------------------------------------------------------------------------- migrations
+
+
+def _migrate_to_v1(conn: sqlite3.Connection) -> None:
+    """Projects, jobs, versions, the cost ledger and settings."""
+    statements = [
+        """CREATE TABLE projects (
+            id INTEGER PRIMARY KEY,
+            name TEXT NOT NULL UNIQUE,
+            created_at TEXT NOT NULL,
+            budget_credits INTEGER,
+            budget_usd REAL
+        )""",
+        """CREATE TABLE jobs (
+            id TEXT PRIMARY KEY,
+            project_id INTEGER NOT NULL REFERENCES projects(id),
+            kind TEXT NOT NULL CHECK (kind IN ('generate', 'edit')),
+            model TEXT NOT NULL,
+            params_json TEXT NOT NULL DEFAULT '{}',
+            prompt TEXT NOT NULL DEFAULT '',
+            status TEXT NOT NULL DEFAULT 'queued'
+                CHECK (status IN ('queued', 'running', 'succeeded', 'failed', 'cancelled', 'interrupted')),
+            parent_version_id TEXT REFERENCES versions(id) ON DELETE SET NULL,
+            input_files_json TEXT NOT NULL DEFAULT '[]',
+            mask_file TEXT,
+            request_ids_json TEXT NOT NULL DEFAULT '[]',
+            error TEXT,
+            estimate_json TEXT,
+            response_file TEXT,
+            created_at TEXT NOT NULL,
+            started_at TEXT,
+            finished_at TEXT
+        )""",
+        """CREATE TABLE versions (
+            id TEXT PRIMARY KEY,
+            job_id TEXT NOT NULL REFERENCES jobs(id),
+            project_id INTEGER NOT NULL REFERENCES projects(id),
+            parent_id TEXT REFERENCES versions(id) ON DELETE SET NULL,
+            index_in_job INTEGER NOT NULL DEFAULT 0,
+            file TEXT NOT NULL,
+            format TEXT NOT NULL,
+            width INTEGER NOT NULL,
+            height INTEGER NOT NULL,
+            size TEXT NOT NULL,
+            quality TEXT,
+            model TEXT NOT NULL,
+            prompt TEXT NOT NULL DEFAULT '',
+            kind TEXT NOT NULL,
+            starred INTEGER NOT NULL DEFAULT 0,
+            created_at TEXT NOT NULL,
+            input_tokens INTEGER NOT NULL DEFAULT 0,
+            output_tokens INTEGER NOT NULL DEFAULT 0,
+            cost_usd REAL NOT NULL DEFAULT 0,
+            credits INTEGER NOT NULL DEFAULT 0,
+            thumb_file TEXT
+        )""",
+        # Ledger rows outlive the jobs, versions and projects they were for: money spent stays spent.
+        """CREATE TABLE ledger (
+            id INTEGER PRIMARY KEY,
+            job_id TEXT REFERENCES jobs(id) ON DELETE SET NULL,
+            version_id TEXT REFERENCES versions(id) ON DELETE SET NULL,
+            created_at TEXT NOT NULL,
+            images INTEGER NOT NULL DEFAULT 0,
+            input_tokens INTEGER NOT NULL DEFAULT 0,
+            output_tokens INTEGER NOT NULL DEFAULT 0,
+            input_text_tokens INTEGER NOT NULL DEFAULT 0,
+            input_image_tokens INTEGER NOT NULL DEFAULT 0,
+            output_image_tokens INTEGER NOT NULL DEFAULT 0,
+            cost_usd REAL NOT NULL DEFAULT 0,
+            credits INTEGER NOT NULL DEFAULT 0,
+            project_id INTEGER REFERENCES projects(id) ON DELETE SET NULL
+        )""",
+        "CREATE TABLE settings (key TEXT PRIMARY KEY, value_json TEXT NOT NULL)",
+        "CREATE INDEX versions_created ON versions(created_at)",
+        "CREATE INDEX versions_parent ON versions(parent_id)",
+        # (project_id, created_at) also answers plain project_id lookups and orders a project's history.
+        "CREATE INDEX versions_project ON versions(project_id, created_at)",
+        "CREATE INDEX versions_job ON versions(job_id)",
+        "CREATE INDEX jobs_status ON jobs(status)",
+        "CREATE INDEX ledger_created ON ledger(created_at)",
+        "CREATE INDEX ledger_project ON ledger(project_id)",
+        "CREATE INDEX ledger_job ON ledger(job_id)",
+        "CREATE INDEX ledger_version ON ledger(version_id)",
+    ]
+    for sql in statements:
+        conn.execute(sql)
+    conn.execute("INSERT INTO projects (name, created_at) VALUES ('Default', ?)", (utc_timestamp(),))
+
+
+# MIGRATIONS[i] upgrades a database at user_version i to i + 1. Append only.
+MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [_migrate_to_v1]
+SCHEMA_VERSION = len(MIGRATIONS)
+
+
+def schema_version(conn: sqlite3.Connection) -> int:
+    return conn.execute("PRAGMA user_version").fetchone()[0]
+
+
+def migrate(conn: sqlite3.Connection) -> None:
+    """Bring the schema up to SCHEMA_VERSION, one migration per transaction."""
+    current = schema_version(conn)
+    if current > SCHEMA_VERSION:
+        raise DatabaseTooNew(
+            f"The history was saved by a newer version of gptimg-desktop (schema {current}, this one reads up to "
+            f"{SCHEMA_VERSION}); update the app to open it."
+        )
+    while current < SCHEMA_VERSION:
+        with transaction(conn):
+            # Re-read inside the write lock: another process may have migrated meanwhile.
+            current = schema_version(conn)
+            if current >= SCHEMA_VERSION:
+                break
+            MIGRATIONS[current](conn)
+            conn.execute(f"PRAGMA user_version = {current + 1}")
+        current += 1
+
+
+# ---------------------------------------------------------------------------------------------- opening
+
+
+def open_db(path: Path) -> HistoryConnection:
+    """Open (creating if needed) the history database at ``path``, checked, configured and migrated.
+
+    A damaged file is moved aside to ``<name>.damaged-<UTC time>`` (with its -wal/-shm files) and a fresh
+    database is created; the returned connection's ``recovered_from`` then names the moved file.
+    The connection may be used from any thread, one at a time: callers serialise access with a lock.
+    """
+    path = Path(path)
+    recovered_from = _move_aside(path) if path.exists() and _is_damaged(path) else None
+    conn = _connect(path)
+    conn.recovered_from = recovered_from
+    try:
+        conn.execute("PRAGMA synchronous = NORMAL")  # with WAL: durable except for the last commits on power loss
+        conn.execute("PRAGMA foreign_keys = ON")
+        conn.row_factory = sqlite3.Row
+        migrate(conn)
+    except BaseException:
+        conn.close()
+        raise
+    return conn
+
+
+def _is_damaged(path: Path) -> bool:
+    """Run PRAGMA quick_check on a read-only connection.
+
+    Read-only, because closing a read-write connection to a damaged file can delete its -wal file,
+    which may hold the newest commits; the backup must keep it.
+    """
+    conn = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True, timeout=BUSY_TIMEOUT_MS / 1000)
+    try:
+        return conn.execute("PRAGMA quick_check").fetchone()[0] != "ok"
+    except sqlite3.DatabaseError as exc:
+        if _is_damage(exc):
+            return True
+        raise
+    finally:
+        conn.close()
+
+
+def _connect(path: Path) -> HistoryConnection:
+    conn = sqlite3.connect(
+        path,
+        timeout=BUSY_TIMEOUT_MS / 1000,
+        isolation_level=None,  # transactions are explicit (see transaction())
+        check_same_thread=False,
+        factory=HistoryConnection,
+    )
+    try:
+        conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+        mode = conn.execute("PRAGMA journal_mode = WAL").fetchone()[0]
+        if mode.lower() != "wal":
+            raise sqlite3.OperationalError(f"could not switch history.db to WAL (got {mode})")
+    except BaseException:
+        conn.close()
+        raise
+    return conn
+
+
+def _is_damage(exc: sqlite3.DatabaseError) -> bool:
+    code = getattr(exc, "sqlite_errorcode", None)
+    if code is not None:
+        return (code & 0xFF) in _DAMAGE_CODES
+    # Without a code, only the plain DatabaseError class means damage; OperationalError is "locked", "no disk" ….
+    return type(exc) is sqlite3.DatabaseError
+
+
+def _move_aside(path: Path) -> Path:
+    """Rename the damaged database and its WAL/SHM files; return the new name of the main file."""
+    stamp = _dt.datetime.now(_dt.UTC).strftime("%Y%m%dT%H%M%SZ")
+    target = path.with_name(f"{path.name}.damaged-{stamp}")
+    counter = 1
+    while target.exists():
+        counter += 1
+        target = path.with_name(f"{path.name}.damaged-{stamp}-{counter}")
+    for suffix in ("-wal", "-shm"):
+        side = path.with_name(path.name + suffix)
+        if side.exists():
+            side.replace(target.with_name(target.name + suffix))
+    path.replace(target)
+    return target

@@ -1,0 +1,637 @@
+"""The local history: jobs and their inputs, image versions with their parents, the cost ledger, projects, settings.
+
+One HistoryStore per data folder. It is shared by the worker thread and the UI thread; every operation
+takes one lock, so the single SQLite connection is only ever used by one thread at a time.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import datetime as _dt
+import json
+import re
+import threading
+import uuid
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from pathlib import Path
+from typing import Any, Self
+
+from ..core.pricing import Usage
+from .db import DB_FILENAME, open_db, transaction, utc_timestamp
+from .files import ImageFiles, sniff_ext
+from .paths import data_dir, prepare_data_dir
+from .records import DEFAULT_PROJECT, InputFile, Job, JobInputs, Project, UsageTotals, Version, version_to_json
+
+__all__ = [
+    "DEFAULT_PROJECT",
+    "HistoryStore",
+    "InputFile",
+    "Job",
+    "JobInputs",
+    "Project",
+    "RecordNotFound",
+    "UsageTotals",
+    "Version",
+    "redact_secrets",
+    "version_to_json",
+]
+
+JOB_KINDS = ("generate", "edit")
+JOB_STATUSES = ("queued", "running", "succeeded", "failed", "cancelled", "interrupted")
+ACTIVE_STATUSES = ("queued", "running")
+INTERRUPTED_MESSAGE = (
+    "The app closed before this job finished; check your provider's usage page before running it again."
+)
+# Which statuses a job may move to from which. Anything else is ignored: the first final status wins, except that
+# results arriving after a cancel are kept (they were paid for), so cancelled -> succeeded is allowed.
+_TRANSITIONS = {
+    "running": ("queued",),
+    "succeeded": ("queued", "running", "cancelled"),
+    "failed": ("queued", "running"),
+    "cancelled": ("queued", "running"),
+}
+_SECRET_KEY_WORDS = ("api_key", "apikey", "secret", "token", "password")
+_SECRET_VALUE_RE = re.compile(r"\bsk-[A-Za-z0-9_\-]{16,}|\bBearer\s+[A-Za-z0-9_\-.]{16,}", re.IGNORECASE)
+_ORDER_NEWEST = "ORDER BY v.created_at DESC, v.rowid DESC"  # rowid breaks ties between rows of the same millisecond
+
+
+class RecordNotFound(LookupError):
+    """A job, version or project named in a call does not exist in this history."""
+
+
+def redact_secrets(text: str) -> str:
+    """``text`` with anything shaped like an API key or bearer token replaced, for errors kept in history."""
+    return _SECRET_VALUE_RE.sub("[hidden]", text)
+
+
+def _check_not_secret(key: str, value: Any) -> None:
+    if any(word in key.lower() for word in _SECRET_KEY_WORDS):
+        raise ValueError(f"The setting '{key}' looks like a secret; API keys belong in the system keyring.")
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, str) and _SECRET_VALUE_RE.search(item):
+            raise ValueError(f"The value for '{key}' looks like an API key; API keys belong in the system keyring.")
+        if isinstance(item, Mapping):
+            for sub_key, sub_value in item.items():
+                if any(word in str(sub_key).lower() for word in _SECRET_KEY_WORDS):
+                    raise ValueError(f"The setting '{key}' contains a secret; API keys belong in the system keyring.")
+                stack.append(sub_value)
+        elif isinstance(item, list | tuple):
+            stack.extend(item)
+
+
+# ---------------------------------------------------------------------------------------------- store
+
+_VERSION_SELECT = """
+    SELECT v.*, p.name AS project, j.status AS job_status
+    FROM versions v
+    LEFT JOIN projects p ON p.id = v.project_id
+    LEFT JOIN jobs j ON j.id = v.job_id
+"""
+_VERSION_COLUMNS = (
+    "id",
+    "job_id",
+    "project_id",
+    "parent_id",
+    "index_in_job",
+    "file",
+    "format",
+    "width",
+    "height",
+    "size",
+    "quality",
+    "model",
+    "prompt",
+    "kind",
+    "starred",
+    "created_at",
+    "input_tokens",
+    "output_tokens",
+    "cost_usd",
+    "credits",
+    "thumb_file",
+)
+_JOB_SELECT = "SELECT j.*, p.name AS project FROM jobs j LEFT JOIN projects p ON p.id = j.project_id"
+_LEDGER_SUMS = """
+    COALESCE(SUM(l.images), 0) AS images, COALESCE(SUM(l.input_tokens), 0) AS input_tokens,
+    COALESCE(SUM(l.output_tokens), 0) AS output_tokens, COALESCE(SUM(l.cost_usd), 0) AS cost_usd,
+    COALESCE(SUM(l.credits), 0) AS credits
+"""
+
+
+class HistoryStore:
+    """Jobs, versions, the ledger, projects and settings in ``root/history.db``, images under ``root``.
+
+    ``recovered_from`` is set when history.db was damaged and moved aside; the app should tell the user.
+    ``clock`` (returning an aware datetime) lets tests place records in time.
+    """
+
+    def __init__(self, root: Path | None = None, *, clock: Callable[[], _dt.datetime] | None = None) -> None:
+        self.root = prepare_data_dir(Path(root)) if root is not None else data_dir()
+        self.files = ImageFiles(self.root)
+        self.db_path = self.root / DB_FILENAME
+        self._clock = clock or (lambda: _dt.datetime.now(_dt.UTC))
+        self._lock = threading.RLock()
+        self._conn = open_db(self.db_path)
+        self.recovered_from: Path | None = self._conn.recovered_from
+        with self._tx():
+            self._project_id(DEFAULT_PROJECT, create=True)
+
+    # -------------------------------------------------------------------------------- plumbing
+    def close(self) -> None:
+        with self._lock:
+            self._conn.close()
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def _now(self) -> str:
+        return utc_timestamp(self._clock())
+
+    @contextlib.contextmanager
+    def _tx(self) -> Iterator[Any]:
+        with self._lock, transaction(self._conn) as conn:
+            yield conn
+
+    def _rows(self, sql: str, params: Iterable[Any] = ()) -> list[Any]:
+        with self._lock:
+            return self._conn.execute(sql, tuple(params)).fetchall()
+
+    def _one(self, sql: str, params: Iterable[Any] = ()) -> Any:
+        with self._lock:
+            return self._conn.execute(sql, tuple(params)).fetchone()
+
+    def _project_id(self, name: str, create: bool = False) -> int:
+        row = self._conn.execute("SELECT id FROM projects WHERE name = ?", (name,)).fetchone()
+        if row:
+            return row["id"]
+        if not create:
+            raise RecordNotFound(f"There is no project named '{name}'.")
+        cur = self._conn.execute("INSERT INTO projects (name, created_at) VALUES (?, ?)", (name, self._now()))
+        return cur.lastrowid
+
+    def _require_job(self, job_id: str) -> Any:
+        row = self._conn.execute("SELECT * FROM jobs WHERE id = ?", (job_id,)).fetchone()
+        if row is None:
+            raise RecordNotFound(f"There is no job {job_id} in the history.")
+        return row
+
+    # -------------------------------------------------------------------------------- jobs
+    def create_job(
+        self,
+        request_description: Mapping[str, Any],
+        kind: str,
+        model: str,
+        prompt: str,
+        project: str | None = None,
+        parent_version_id: str | None = None,
+        inputs: Iterable[tuple[bytes, str, str]] = (),
+        mask: bytes | None = None,
+        estimate: Mapping[str, Any] | None = None,
+    ) -> Job:
+        """Record a queued job; input images and the mask are copied into inputs/ so the job can be restored."""
+        if kind not in JOB_KINDS:
+            raise ValueError(f"A job is 'generate' or 'edit', not '{kind}'.")
+        # Files first: a crash in between leaves an unreferenced file, never a row pointing at nothing.
+        input_files = [
+            {"path": self.files.put_input(data, sniff_ext(data, filename)), "filename": filename, "role": role}
+            for data, filename, role in inputs
+        ]
+        mask_file = self.files.put_input(mask, sniff_ext(mask, "mask.png")) if mask is not None else None
+        job_id = str(uuid.uuid4())
+        with self._tx() as conn:
+            project_id = self._project_id(_clean_name(project or DEFAULT_PROJECT), create=True)
+            if (
+                parent_version_id is not None
+                and not conn.execute("SELECT 1 FROM versions WHERE id = ?", (parent_version_id,)).fetchone()
+            ):
+                raise RecordNotFound(f"There is no version {parent_version_id} to edit from in the history.")
+            conn.execute(
+                """INSERT INTO jobs (id, project_id, kind, model, params_json, prompt, status, parent_version_id,
+                       input_files_json, mask_file, estimate_json, created_at)
+                   VALUES (?, ?, ?, ?, ?, ?, 'queued', ?, ?, ?, ?, ?)""",
+                (
+                    job_id,
+                    project_id,
+                    kind,
+                    model,
+                    json.dumps(dict(request_description), default=str),
+                    prompt,
+                    parent_version_id,
+                    json.dumps(input_files),
+                    mask_file,
+                    json.dumps(dict(estimate), default=str) if estimate is not None else None,
+                    self._now(),
+                ),
+            )
+        return self._job_or_raise(job_id)
+
+    def get_job(self, job_id: str) -> Job | None:
+        row = self._one(f"{_JOB_SELECT} WHERE j.id = ?", (job_id,))
+        return Job.from_row(row) if row else None
+
+    def _job_or_raise(self, job_id: str) -> Job:
+        job = self.get_job(job_id)
+        if job is None:
+            raise RecordNotFound(f"There is no job {job_id} in the history.")
+        return job
+
+    def list_jobs(self, status: str | None = None, project: str | None = None, limit: int | None = None) -> list[Job]:
+        """Jobs newest first, optionally only those with ``status`` or in ``project``."""
+        where, params = [], []
+        if status is not None:
+            where.append("j.status = ?")
+            params.append(status)
+        if project is not None:
+            where.append("p.name = ?")
+            params.append(project)
+        sql = _JOB_SELECT + (" WHERE " + " AND ".join(where) if where else "")
+        sql += " ORDER BY j.created_at DESC, j.rowid DESC LIMIT ?"
+        return [Job.from_row(r) for r in self._rows(sql, [*params, -1 if limit is None else limit])]
+
+    def _transition(self, job_id: str, status: str, **columns: Any) -> Job:
+        with self._tx() as conn:
+            current = self._require_job(job_id)["status"]
+            if current in _TRANSITIONS[status]:
+                columns["status"] = status
+                assignments = ", ".join(f"{name} = ?" for name in columns)
+                conn.execute(f"UPDATE jobs SET {assignments} WHERE id = ?", (*columns.values(), job_id))
+        return self._job_or_raise(job_id)
+
+    def mark_running(self, job_id: str) -> Job:
+        return self._transition(job_id, "running", started_at=self._now())
+
+    def mark_succeeded(self, job_id: str) -> Job:
+        return self._transition(job_id, "succeeded", finished_at=self._now())
+
+    def mark_failed(self, job_id: str, error: str) -> Job:
+        return self._transition(job_id, "failed", finished_at=self._now(), error=redact_secrets(error))
+
+    def mark_cancelled(self, job_id: str) -> Job:
+        return self._transition(job_id, "cancelled", finished_at=self._now())
+
+    def add_request_id(self, job_id: str, request_id: str) -> None:
+        with self._tx() as conn:
+            ids = json.loads(self._require_job(job_id)["request_ids_json"] or "[]")
+            if request_id not in ids:
+                ids.append(request_id)
+                conn.execute("UPDATE jobs SET request_ids_json = ? WHERE id = ?", (json.dumps(ids), job_id))
+
+    def set_response_file(self, job_id: str, rel_path: str) -> None:
+        self.files.path(rel_path)  # refuses paths outside the data folder
+        with self._tx() as conn:
+            self._require_job(job_id)
+            conn.execute("UPDATE jobs SET response_file = ? WHERE id = ?", (rel_path, job_id))
+
+    def interrupt_stale_jobs(self) -> list[Job]:
+        """Mark jobs left queued or running by a previous run as interrupted; call once at start-up."""
+        with self._tx() as conn:
+            ids = [r["id"] for r in conn.execute("SELECT id FROM jobs WHERE status IN ('queued', 'running')")]
+            conn.executemany(
+                "UPDATE jobs SET status = 'interrupted', finished_at = ?, error = COALESCE(error, ?) WHERE id = ?",
+                [(self._now(), INTERRUPTED_MESSAGE, job_id) for job_id in ids],
+            )
+        return [self._job_or_raise(job_id) for job_id in ids]
+
+    def job_inputs(self, job_id: str) -> JobInputs:
+        """The stored copies of the job's input images and mask, to restore or re-run it."""
+        job = self._job_or_raise(job_id)
+        return JobInputs(
+            images=[(self.files.path(f.path), f.filename, f.role) for f in job.input_files],
+            mask=self.files.path(job.mask_file) if job.mask_file else None,
+        )
+
+    # -------------------------------------------------------------------------------- versions and ledger
+    def add_version(
+        self,
+        job_id: str,
+        image_bytes: bytes,
+        format: str,
+        width: int,
+        height: int,
+        quality: str | None,
+        index_in_job: int,
+        usage: Usage | None,
+        cost_usd: float,
+        credits: int,
+        thumb_bytes: bytes | None = None,
+    ) -> Version:
+        """Save one result image (file first, atomically), then its version and ledger rows in one transaction.
+
+        ``usage`` is this image's share of the response's usage. The parent is the job's parent version.
+        """
+        usage = usage or Usage()
+        with self._lock:
+            self._require_job(job_id)
+        rel = self.files.put(image_bytes, format)
+        thumb_rel = self.files.put_thumb(thumb_bytes, sniff_ext(thumb_bytes, "thumb.jpeg")) if thumb_bytes else None
+        version_id = _new_version_id()
+        now = self._now()
+        with self._tx() as conn:
+            job = self._require_job(job_id)
+            conn.execute(
+                """INSERT INTO versions (id, job_id, project_id, parent_id, index_in_job, file, format, width, height,
+                       size, quality, model, prompt, kind, starred, created_at, input_tokens, output_tokens, cost_usd,
+                       credits, thumb_file)
+                   VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0, ?, ?, ?, ?, ?, ?)""",
+                (
+                    version_id,
+                    job_id,
+                    job["project_id"],
+                    job["parent_version_id"],
+                    index_in_job,
+                    rel,
+                    format,
+                    width,
+                    height,
+                    f"{width}x{height}",
+                    quality,
+                    job["model"],
+                    job["prompt"],
+                    job["kind"],
+                    now,
+                    usage.input_tokens,
+                    usage.output_tokens,
+                    cost_usd,
+                    credits,
+                    thumb_rel,
+                ),
+            )
+            self._insert_ledger(conn, job, version_id, now, 1, usage, cost_usd, credits)
+        return self._version_or_raise(version_id)
+
+    def record_usage_without_version(self, job_id: str, usage: Usage, cost_usd: float, credits: int = 0) -> None:
+        """Record tokens that were billed but produced no saved image (e.g. partial images of a cut stream)."""
+        with self._tx() as conn:
+            job = self._require_job(job_id)
+            self._insert_ledger(conn, job, None, self._now(), 0, usage, cost_usd, credits)
+
+    @staticmethod
+    def _insert_ledger(
+        conn: Any, job: Any, version_id: str | None, now: str, images: int, usage: Usage, cost_usd: float, credits: int
+    ) -> None:
+        conn.execute(
+            """INSERT INTO ledger (job_id, version_id, created_at, images, input_tokens, output_tokens,
+                   input_text_tokens, input_image_tokens, output_image_tokens, cost_usd, credits, project_id)
+               VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
+            (
+                job["id"],
+                version_id,
+                now,
+                images,
+                usage.input_tokens,
+                usage.output_tokens,
+                usage.input_text_tokens,
+                usage.input_image_tokens,
+                usage.output_image_tokens,
+                cost_usd,
+                credits,
+                job["project_id"],
+            ),
+        )
+
+    def versions_for_job(self, job_id: str) -> list[Version]:
+        """The versions a job produced, in the order of its images."""
+        rows = self._rows(f"{_VERSION_SELECT} WHERE v.job_id = ? ORDER BY v.index_in_job, v.rowid", (job_id,))
+        return [Version.from_row(r, self.root) for r in rows]
+
+    def get_version(self, version_id: str) -> Version | None:
+        row = self._one(f"{_VERSION_SELECT} WHERE v.id = ?", (version_id,))
+        return Version.from_row(row, self.root) if row else None
+
+    def _version_or_raise(self, version_id: str) -> Version:
+        version = self.get_version(version_id)
+        if version is None:
+            raise RecordNotFound(f"There is no version {version_id} in the history.")
+        return version
+
+    def list_versions(
+        self,
+        project: str | None = None,
+        limit: int | None = None,
+        offset: int = 0,
+        search: str | None = None,
+        starred: bool | None = None,
+    ) -> list[Version]:
+        """Versions newest first. ``search`` matches prompts containing every word of it, ignoring case."""
+        where, params = [], []
+        if project is not None:
+            where.append("v.project_id = (SELECT id FROM projects WHERE name = ?)")
+            params.append(project)
+        if starred is not None:
+            where.append("v.starred = ?")
+            params.append(int(starred))
+        for word in (search or "").split():
+            where.append("v.prompt LIKE ? ESCAPE '\\'")
+            params.append("%" + re.sub(r"([%_\\])", r"\\\1", word) + "%")
+        sql = _VERSION_SELECT + (" WHERE " + " AND ".join(where) if where else "")
+        sql += f" {_ORDER_NEWEST} LIMIT ? OFFSET ?"
+        rows = self._rows(sql, [*params, -1 if limit is None else limit, offset])
+        return [Version.from_row(r, self.root) for r in rows]
+
+    def children(self, version_id: str) -> list[Version]:
+        """Versions made from ``version_id``, oldest first."""
+        rows = self._rows(f"{_VERSION_SELECT} WHERE v.parent_id = ? ORDER BY v.created_at, v.rowid", (version_id,))
+        return [Version.from_row(r, self.root) for r in rows]
+
+    def version_tree(self, project: str | None = None) -> list[tuple[Version, int]]:
+        """Every version of ``project`` (all when None) depth-first as (version, depth).
+
+        Roots (no parent, or a parent outside the project) come newest first; children follow their parent
+        in the order they were made.
+        """
+        versions = self.list_versions(project=project)  # newest first
+        ids = {v.id for v in versions}
+        kids: dict[str, list[Version]] = {}
+        roots = []
+        for v in versions:
+            if v.parent_id in ids:
+                kids.setdefault(v.parent_id, []).append(v)
+            else:
+                roots.append(v)
+        out: list[tuple[Version, int]] = []
+        # An explicit stack: edit chains can be deeper than Python's recursion limit.
+        stack = [(v, 0) for v in reversed(roots)]
+        while stack:
+            v, depth = stack.pop()
+            out.append((v, depth))
+            # kids lists are newest first; pushing them in that order pops the oldest first.
+            stack.extend((child, depth + 1) for child in kids.get(v.id, ()))
+        return out
+
+    def set_star(self, version_id: str, starred: bool) -> Version:
+        with self._tx() as conn:
+            cur = conn.execute("UPDATE versions SET starred = ? WHERE id = ?", (int(starred), version_id))
+            if cur.rowcount == 0:
+                raise RecordNotFound(f"There is no version {version_id} in the history.")
+        return self._version_or_raise(version_id)
+
+    def version_to_json(self, v: Version) -> dict[str, Any]:
+        return version_to_json(v)
+
+    def _insert_versions_bulk(self, rows: Iterable[Mapping[str, Any]]) -> int:
+        """Insert many version rows in one transaction with executemany; for test fixtures and benchmarks only.
+
+        Each row needs ``job_id``; other columns default from the job (project, model, prompt, kind) or to
+        placeholders (``file`` "images/bulk.png", 1024x1024 png, now). No image files and no ledger rows are
+        written. Returns the number of rows inserted.
+        """
+        columns = _VERSION_COLUMNS
+        jobs: dict[str, Any] = {}
+        now = self._now()
+        values = []
+        with self._tx() as conn:
+            for row in rows:
+                job_id = row["job_id"]
+                if job_id not in jobs:
+                    jobs[job_id] = self._require_job(job_id)
+                job = jobs[job_id]
+                width, height = row.get("width", 1024), row.get("height", 1024)
+                defaults = {
+                    "id": _new_version_id(),
+                    "project_id": job["project_id"],
+                    "parent_id": job["parent_version_id"],
+                    "index_in_job": 0,
+                    "file": "images/bulk.png",
+                    "format": "png",
+                    "width": width,
+                    "height": height,
+                    "size": f"{width}x{height}",
+                    "quality": "auto",
+                    "model": job["model"],
+                    "prompt": job["prompt"],
+                    "kind": job["kind"],
+                    "starred": 0,
+                    "created_at": now,
+                    "input_tokens": 0,
+                    "output_tokens": 0,
+                    "cost_usd": 0.0,
+                    "credits": 0,
+                    "thumb_file": None,
+                }
+                merged = {**defaults, **row}
+                values.append(tuple(merged[c] for c in columns))
+            conn.executemany(
+                f"INSERT INTO versions ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))})", values
+            )
+        return len(values)
+
+    # -------------------------------------------------------------------------------- projects
+    def ensure_project(self, name: str) -> Project:
+        name = _clean_name(name)
+        with self._tx():
+            self._project_id(name, create=True)
+        return self._project_or_raise(name)
+
+    def get_project(self, name: str) -> Project | None:
+        row = self._one("SELECT * FROM projects WHERE name = ?", (name,))
+        return Project.from_row(row) if row else None
+
+    def _project_or_raise(self, name: str) -> Project:
+        project = self.get_project(name)
+        if project is None:
+            raise RecordNotFound(f"There is no project named '{name}'.")
+        return project
+
+    def list_projects(self) -> list[Project]:
+        """All projects, Default first, then by name."""
+        rows = self._rows("SELECT * FROM projects ORDER BY name != ?, name COLLATE NOCASE, id", (DEFAULT_PROJECT,))
+        return [Project.from_row(r) for r in rows]
+
+    def rename_project(self, old: str, new: str) -> Project:
+        new = _clean_name(new)
+        if old == DEFAULT_PROJECT:
+            raise ValueError("The Default project cannot be renamed; create a new project instead.")
+        with self._tx() as conn:
+            project_id = self._project_id(old)
+            if new != old and conn.execute("SELECT 1 FROM projects WHERE name = ?", (new,)).fetchone():
+                raise ValueError(f"A project named '{new}' already exists; choose another name.")
+            conn.execute("UPDATE projects SET name = ? WHERE id = ?", (new, project_id))
+        return self._project_or_raise(new)
+
+    def set_project_budget(self, name: str, credits: int | None = None, usd: float | None = None) -> Project:
+        """Set (or clear, with None) a project's budget in credits and in USD."""
+        with self._tx() as conn:
+            project_id = self._project_id(name)
+            conn.execute(
+                "UPDATE projects SET budget_credits = ?, budget_usd = ? WHERE id = ?", (credits, usd, project_id)
+            )
+        return self._project_or_raise(name)
+
+    def delete_project(self, name: str) -> None:
+        """Delete a project's jobs and versions from the history. Image files stay on disk, and its ledger
+        rows stay (without a project) so totals of money spent remain true."""
+        if name == DEFAULT_PROJECT:
+            raise ValueError("The Default project cannot be deleted.")
+        with self._tx() as conn:
+            project_id = self._project_id(name)
+            # Versions before jobs (versions.job_id refers to jobs); foreign keys null the links from elsewhere.
+            conn.execute("DELETE FROM versions WHERE project_id = ?", (project_id,))
+            conn.execute("DELETE FROM jobs WHERE project_id = ?", (project_id,))
+            conn.execute("DELETE FROM projects WHERE id = ?", (project_id,))
+
+    # -------------------------------------------------------------------------------- usage
+    def _ledger_filter(self, project: str | None, since: str | None) -> tuple[str, list[Any]]:
+        where, params = [], []
+        if project is not None:
+            where.append("l.project_id = (SELECT id FROM projects WHERE name = ?)")
+            params.append(project)
+        if since is not None:
+            where.append("l.created_at >= ?")
+            params.append(since)
+        return (" WHERE " + " AND ".join(where) if where else ""), params
+
+    def usage_totals(self, project: str | None = None, since: str | None = None) -> UsageTotals:
+        """Images, tokens, USD and credits recorded in the ledger, optionally for one project and from
+        ``since`` (an ISO-8601 UTC timestamp or date) on."""
+        where, params = self._ledger_filter(project, since)
+        return UsageTotals.from_row(self._one(f"SELECT {_LEDGER_SUMS} FROM ledger l{where}", params))
+
+    def usage_by_day(self, project: str | None = None) -> list[dict[str, Any]]:
+        """Totals per local calendar day, oldest first: [{"day": "2026-05-01", "images": …, "input_tokens": …,
+        "output_tokens": …, "cost_usd": …, "credits": …}]. Plain dicts, ready for JSON and table views."""
+        return self._usage_grouped("day", "date(l.created_at, 'localtime')", project)
+
+    def usage_by_month(self, project: str | None = None) -> list[dict[str, Any]]:
+        """Totals per local calendar month, oldest first: [{"month": "2026-05", …}] with the keys of usage_by_day."""
+        return self._usage_grouped("month", "strftime('%Y-%m', l.created_at, 'localtime')", project)
+
+    def _usage_grouped(self, label: str, period_sql: str, project: str | None) -> list[dict[str, Any]]:
+        where, params = self._ledger_filter(project, None)
+        rows = self._rows(
+            f"SELECT {period_sql} AS period, {_LEDGER_SUMS} FROM ledger l{where} GROUP BY period ORDER BY period",
+            params,
+        )
+        return [{label: r["period"], **dataclasses.asdict(UsageTotals.from_row(r))} for r in rows]
+
+    # -------------------------------------------------------------------------------- settings
+    def get_setting(self, key: str, default: Any = None) -> Any:
+        row = self._one("SELECT value_json FROM settings WHERE key = ?", (key,))
+        return json.loads(row["value_json"]) if row else default
+
+    def set_setting(self, key: str, value: Any) -> None:
+        """Store a JSON value. Refuses anything that looks like an API key: keys live in the system keyring."""
+        _check_not_secret(key, value)
+        text = json.dumps(value)
+        with self._tx() as conn:
+            conn.execute(
+                "INSERT INTO settings (key, value_json) VALUES (?, ?) "
+                "ON CONFLICT(key) DO UPDATE SET value_json = excluded.value_json",
+                (key, text),
+            )
+
+
+def _new_version_id() -> str:
+    return uuid.uuid4().hex[:12]
+
+
+def _clean_name(name: str) -> str:
+    cleaned = " ".join((name or "").split())
+    if not cleaned:
+        raise ValueError("A project needs a name.")
+    return cleaned
