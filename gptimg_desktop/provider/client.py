@@ -1,0 +1,563 @@
+"""The Images API client: one blocking ``run()`` per job, meant for a worker thread.
+
+Retries follow the official SDK (connection errors, timeouts, 408/409/429/5xx, ``x-should-retry``,
+``retry-after``), except that an exhausted quota is never retried and nothing that may already
+have been billed (a streamed or downloaded answer cut short) is retried. ``CancelToken.cancel()``
+from another thread shuts the socket down, so even a silent server stops the job at once.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import random
+import socket
+import threading
+import time
+from collections.abc import Callable
+from typing import Any, Self
+
+import httpx
+from httpx_sse import EventSource
+
+from gptimg_desktop.core.models import DEFAULT_MODEL
+from gptimg_desktop.core.pricing import Usage
+from gptimg_desktop.core.requests import ImageRequest
+
+from .config import ProviderConfig
+from .error_mapping import MAX_RETRY_AFTER, error_from_response, error_from_stream_event
+from .errors import (
+    Cancelled,
+    MalformedResponse,
+    NetworkError,
+    ProviderConfigError,
+    ProviderError,
+    RequestTimeout,
+    StreamInterrupted,
+)
+from .events import (
+    ImageResult,
+    PartialImage,
+    decode_b64_image,
+    parse_images_response,
+    partial_from_event,
+    result_from_completed_events,
+)
+
+log = logging.getLogger("gptimg.provider")
+
+CONNECT_TIMEOUT = 10.0
+INITIAL_RETRY_DELAY = 0.5
+MAX_RETRY_DELAY = 8.0
+_ERROR_BODY_LIMIT = 1024 * 1024
+
+
+class CancelToken:
+    """Thread-safe cancellation: the UI thread calls ``cancel()``, the worker checks or waits on it."""
+
+    def __init__(self) -> None:
+        self._event = threading.Event()
+        self._lock = threading.Lock()
+        self._callbacks: list[Callable[[], None]] = []
+
+    def cancel(self) -> None:
+        with self._lock:
+            if self._event.is_set():
+                return
+            self._event.set()
+            callbacks = list(self._callbacks)
+        for callback in callbacks:
+            _call_quietly(callback)
+
+    @property
+    def cancelled(self) -> bool:
+        return self._event.is_set()
+
+    def wait(self, timeout: float) -> bool:
+        """Sleep up to ``timeout`` seconds; True as soon as the token is cancelled."""
+        return self._event.wait(timeout)
+
+    def add_callback(self, callback: Callable[[], None]) -> Callable[[], None]:
+        """Run ``callback`` on cancel (at once if already cancelled); returns a function that removes it."""
+        with self._lock:
+            already = self._event.is_set()
+            if not already:
+                self._callbacks.append(callback)
+        if already:
+            _call_quietly(callback)
+
+        def remove() -> None:
+            with self._lock:
+                if callback in self._callbacks:
+                    self._callbacks.remove(callback)
+
+        return remove
+
+
+class _SocketBreaker:
+    """Remembers the socket of the request in flight (via httpcore's trace hook) so cancel can shut it down.
+
+    Closing a socket does not wake a thread blocked in recv() on Linux; shutdown() does.
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._sock: socket.socket | None = None
+        self._broken = False
+
+    def trace(self, event: str, info: dict[str, Any]) -> None:
+        if not event.endswith(("connect_tcp.complete", "start_tls.complete")):
+            return
+        stream = info.get("return_value")
+        sock = stream.get_extra_info("socket") if stream is not None else None
+        with self._lock:
+            self._sock = sock
+            broken = self._broken
+        if broken:
+            _shutdown(sock)
+
+    def break_now(self) -> None:
+        with self._lock:
+            self._broken = True
+            sock = self._sock
+        _shutdown(sock)
+
+
+class ImagesClient:
+    """Sends ImageRequests to one provider and returns ImageResults or raises ProviderError subclasses."""
+
+    def __init__(
+        self,
+        config: ProviderConfig,
+        *,
+        transport: httpx.BaseTransport | None = None,
+        sleep: Callable[[float], None] = time.sleep,
+        rng: Callable[[], float] = random.random,
+    ) -> None:
+        self._config = config
+        self._sleep = sleep
+        self._rng = rng
+        self._http = httpx.Client(
+            transport=transport,
+            timeout=httpx.Timeout(config.timeout, connect=CONNECT_TIMEOUT),
+            # A fresh connection per request, so the cancel hook always sees the socket it must break.
+            limits=httpx.Limits(max_keepalive_connections=0),
+            # A redirect could carry the api-key header to another host; report it instead.
+            follow_redirects=False,
+        )
+
+    @property
+    def config(self) -> ProviderConfig:
+        return self._config
+
+    def close(self) -> None:
+        self._http.close()
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    # ------------------------------------------------------------------ public calls
+    def run(
+        self,
+        request: ImageRequest,
+        *,
+        on_partial: Callable[[PartialImage], None] | None = None,
+        cancel: CancelToken | None = None,
+        response_sink: Callable[[bytes], None] | None = None,
+        on_attempt: Callable[[int, str | None], None] | None = None,
+        on_retry: Callable[[int, float, ProviderError], None] | None = None,
+    ) -> ImageResult:
+        """Send ``request`` (retrying as the SDK does) and return its images.
+
+        ``on_attempt(n, request_id)`` is called once per attempt, as soon as its request id is known
+        (None when the attempt failed before any answer). ``response_sink`` receives the raw bytes of
+        a paid answer before they are decoded: the whole body, or one JSON line per completed event.
+        """
+        request.validate()  # RequestRefused propagates: nothing is sent
+        self._config.check()
+        token = cancel if cancel is not None else CancelToken()
+        attempts = self._config.max_retries + 1
+        for attempt in range(1, attempts + 1):
+            if token.cancelled:
+                raise Cancelled()
+            try:
+                return self._attempt(request, attempt, token, on_partial, response_sink, on_attempt)
+            except Cancelled:
+                raise
+            except ProviderError as error:
+                if token.cancelled:
+                    raise Cancelled() from None
+                if not error.retryable or attempt >= attempts:
+                    raise
+                delay = self._retry_delay(attempt, error.retry_after)
+                log.warning(
+                    "attempt %d failed (%s, status %s, request %s); retrying in %.2f s",
+                    attempt,
+                    type(error).__name__,
+                    error.status,
+                    error.request_id,
+                    delay,
+                )
+                if on_retry is not None:
+                    _call_quietly(on_retry, attempt, delay, error)
+                self._pause(delay, token, cancel is not None)
+        raise AssertionError("unreachable")  # the loop returns or raises
+
+    def check_connection(self) -> str:
+        """One cheap authenticated request (GET …/models); a short human answer or a ProviderError."""
+        self._config.check()
+        url = self._config.models_url()
+        started = time.monotonic()
+        try:
+            response = self._http.get(url, headers=self._config.headers(), timeout=httpx.Timeout(30.0, connect=10.0))
+        except httpx.HTTPError as exc:
+            raise self._transport_error(exc, None, retryable=False) from None
+        request_id = response.headers.get("x-request-id")
+        log.info(
+            "GET %s -> %d (request %s, %.2f s)",
+            httpx.URL(url).path,
+            response.status_code,
+            request_id,
+            time.monotonic() - started,
+        )
+        if response.status_code >= 300:
+            raise error_from_response(
+                self._config, response.status_code, response.headers, response.content, path="/models"
+            )
+        try:
+            payload = response.json()
+        except ValueError:
+            payload = None
+        ids = [m.get("id") for m in payload.get("data", []) if isinstance(m, dict)] if isinstance(payload, dict) else []
+        where = f"Connected to {self._config.host}: the key works"
+        if DEFAULT_MODEL in ids:
+            return f"{where} and {DEFAULT_MODEL} is available."
+        image_models = sorted(i for i in ids if isinstance(i, str) and "image" in i)
+        if image_models:
+            shown = ", ".join(image_models[:3]) + (" …" if len(image_models) > 3 else "")
+            return f"{where}; image models listed: {shown}."
+        if ids:
+            return f"{where}, but none of its {len(ids)} listed models makes images."
+        return f"{where}."
+
+    # ------------------------------------------------------------------ one attempt
+    def _attempt(
+        self,
+        request: ImageRequest,
+        attempt: int,
+        token: CancelToken,
+        on_partial: Callable[[PartialImage], None] | None,
+        sink: Callable[[bytes], None] | None,
+        on_attempt: Callable[[int, str | None], None] | None,
+    ) -> ImageResult:
+        url = self._config.endpoint_url(request.endpoint, request.model)
+        path = httpx.URL(url).path
+        headers = self._config.headers()
+        if request.stream:
+            headers["Accept"] = "text/event-stream"
+            headers["Cache-Control"] = "no-store"
+        breaker = _SocketBreaker()
+        http_request = self._http.build_request(
+            "POST", url, headers=headers, extensions={"trace": breaker.trace}, **_body(request)
+        )
+        reported = False
+
+        def report(request_id: str | None) -> None:
+            nonlocal reported
+            if not reported:
+                reported = True
+                if on_attempt is not None:
+                    _call_quietly(on_attempt, attempt, request_id)
+
+        remove_callback = token.add_callback(breaker.break_now)
+        started = time.monotonic()
+        try:
+            try:
+                response = self._http.send(http_request, stream=True)
+            except httpx.HTTPError as exc:
+                log.info("POST %s failed before an answer (attempt %d): %s", path, attempt, type(exc).__name__)
+                if token.cancelled:
+                    raise Cancelled() from None
+                raise self._transport_error(exc, path) from None
+            try:
+                request_id = response.headers.get("x-request-id")
+                report(request_id)
+                log.info(
+                    "POST %s -> %d (request %s, attempt %d, headers after %.2f s)",
+                    path,
+                    response.status_code,
+                    request_id,
+                    attempt,
+                    time.monotonic() - started,
+                )
+                result = self._read_answer(response, request, request_id, token, on_partial, sink, path)
+                log.info(
+                    "POST %s done: %d image(s), %d partial(s) (request %s, %.2f s)",
+                    path,
+                    len(result.images),
+                    result.partial_images_received,
+                    request_id,
+                    time.monotonic() - started,
+                )
+                return result
+            finally:
+                response.close()
+        finally:
+            remove_callback()
+            report(None)
+
+    def _read_answer(
+        self,
+        response: httpx.Response,
+        request: ImageRequest,
+        request_id: str | None,
+        token: CancelToken,
+        on_partial: Callable[[PartialImage], None] | None,
+        sink: Callable[[bytes], None] | None,
+        path: str,
+    ) -> ImageResult:
+        status = response.status_code
+        content_type = _content_type(response)
+        if not 200 <= status < 300:
+            try:
+                body = self._read_body(response, token, limit=_ERROR_BODY_LIMIT)
+            except httpx.HTTPError:
+                if token.cancelled:
+                    raise Cancelled() from None
+                body = b""  # the status alone still says what happened
+            raise error_from_response(self._config, status, response.headers, body, path=path, model=request.model)
+        if content_type == "text/event-stream":
+            return self._read_stream(response, request, request_id, token, on_partial, sink)
+        try:
+            body = self._read_body(response, token)
+        except httpx.HTTPError as exc:
+            if token.cancelled:
+                raise Cancelled() from None
+            if isinstance(exc, httpx.TimeoutException):
+                raise RequestTimeout(
+                    f"{self._config.host} stopped sending the answer for {self._config.timeout:g} seconds; "
+                    "the provider may still have charged for it. Try again.",
+                    status=status,
+                    request_id=request_id,
+                    retryable=False,
+                ) from None
+            raise MalformedResponse(
+                f"The provider's answer was cut short (HTTP {status}); it may still have charged for it. Try again.",
+                status=status,
+                request_id=request_id,
+            ) from None
+        if sink is not None:
+            _call_quietly(sink, body)  # a 200 is paid: keep the bytes before anything can go wrong
+        if not body.lstrip().startswith((b"{", b"[")):
+            raise MalformedResponse(
+                f"The provider sent an unreadable answer (HTTP {status}, {content_type or 'no content type'}). "
+                "Try again; if it repeats, check the provider URL.",
+                status=status,
+                request_id=request_id,
+            )
+        try:
+            return parse_images_response(body, request_id=request_id, requested_format=request.output_format)
+        except MalformedResponse as error:
+            error.status, error.request_id = status, request_id
+            raise
+
+    def _read_body(self, response: httpx.Response, token: CancelToken, limit: int | None = None) -> bytes:
+        chunks = []
+        size = 0
+        for chunk in response.iter_bytes():
+            if token.cancelled:
+                raise Cancelled()
+            chunks.append(chunk)
+            size += len(chunk)
+            if limit is not None and size >= limit:
+                break
+        if token.cancelled:
+            raise Cancelled()
+        return b"".join(chunks)
+
+    def _read_stream(
+        self,
+        response: httpx.Response,
+        request: ImageRequest,
+        request_id: str | None,
+        token: CancelToken,
+        on_partial: Callable[[PartialImage], None] | None,
+        sink: Callable[[bytes], None] | None,
+    ) -> ImageResult:
+        partials = 0
+        last_partial: PartialImage | None = None
+        completed: list[dict] = []
+
+        def interrupted(message: str) -> StreamInterrupted:
+            images, usage = _completed_so_far(completed)
+            return StreamInterrupted(
+                message,
+                last_partial=last_partial,
+                usage=usage,
+                images=images,
+                partial_images_received=partials,
+                status=response.status_code,
+                request_id=request_id,
+            )
+
+        try:
+            for event in EventSource(response).iter_sse():
+                if token.cancelled:
+                    raise Cancelled()
+                data = event.data.strip()
+                if not data:
+                    continue
+                if data.startswith("[DONE]"):
+                    break
+                try:
+                    payload = json.loads(data)
+                except ValueError:
+                    raise MalformedResponse(
+                        "The provider sent an unreadable stream event. Try again; if it repeats, turn streaming off.",
+                        status=response.status_code,
+                        request_id=request_id,
+                    ) from None
+                if not isinstance(payload, dict):
+                    continue
+                if event.event == "error" or payload.get("error") or payload.get("type") == "error":
+                    raise error_from_stream_event(self._config, payload, request_id=request_id, model=request.model)
+                kind = str(payload.get("type") or event.event)
+                if kind.endswith("partial_image"):
+                    last_partial = partial_from_event(payload, partials)
+                    partials += 1
+                    if on_partial is not None:
+                        _call_quietly(on_partial, last_partial)
+                elif kind.endswith(".completed"):
+                    if sink is not None:
+                        # One line per completed event; re-encode only if the data spanned several lines.
+                        line = data if "\n" not in data else json.dumps(payload, separators=(",", ":"))
+                        _call_quietly(sink, line.encode("utf-8") + b"\n")
+                    decode_b64_image(payload.get("b64_json"))  # fail now, not after the stream ends
+                    completed.append(payload)
+                else:
+                    log.debug("ignoring stream event %s", kind)
+        except httpx.HTTPError as exc:
+            if token.cancelled:
+                raise Cancelled() from None
+            log.warning("stream cut after %d partial(s) (request %s): %s", partials, request_id, type(exc).__name__)
+            if isinstance(exc, httpx.TimeoutException):
+                raise interrupted(
+                    f"The provider stopped sending for {self._config.timeout:g} seconds while the image was "
+                    "streaming; it may still have charged for it. Try again."
+                ) from None
+            raise interrupted(_cut_message(partials)) from None
+        if token.cancelled:
+            raise Cancelled()
+        if len(completed) < request.n:
+            raise interrupted(_cut_message(partials, len(completed), request.n))
+        return result_from_completed_events(
+            completed, request_id=request_id, requested_format=request.output_format, partial_images_received=partials
+        )
+
+    # ------------------------------------------------------------------ retries and errors
+    def _retry_delay(self, attempt: int, retry_after: float | None) -> float:
+        """Seconds before the next attempt: the server's wish if reasonable, else jittered backoff."""
+        if retry_after is not None and 0 < retry_after <= MAX_RETRY_AFTER:
+            return retry_after
+        backoff = min(INITIAL_RETRY_DELAY * 2.0 ** (attempt - 1), MAX_RETRY_DELAY)
+        return max(0.0, backoff * (1 - 0.25 * self._rng()))
+
+    def _pause(self, delay: float, token: CancelToken, token_given: bool) -> None:
+        if token_given and self._sleep is time.sleep:
+            if token.wait(delay):  # wakes at once on cancel
+                raise Cancelled()
+            return
+        self._sleep(delay)
+        if token.cancelled:
+            raise Cancelled()
+
+    def _transport_error(self, exc: httpx.HTTPError, path: str | None, retryable: bool = True) -> ProviderError:
+        """An httpx failure that happened before any answer arrived."""
+        host = self._config.host
+        if isinstance(exc, (httpx.UnsupportedProtocol, httpx.InvalidURL)):
+            return ProviderConfigError(f"'{self._config.base_url}' is not a usable provider URL; check Settings.")
+        if isinstance(exc, httpx.ConnectTimeout):
+            return NetworkError(
+                f"Can't reach {host} (no answer to connect within {CONNECT_TIMEOUT:g} seconds). "
+                "Check your internet connection or the provider URL.",
+                retryable=retryable,
+            )
+        if isinstance(exc, httpx.TimeoutException):
+            return RequestTimeout(
+                f"{host} did not answer within {self._config.timeout:g} seconds; try again, "
+                "or use a lower quality or a smaller size.",
+                retryable=retryable,
+            )
+        if isinstance(exc, httpx.ConnectError) and "CERTIFICATE_VERIFY_FAILED" in str(exc):
+            return NetworkError(
+                f"The secure connection to {host} failed because its certificate is not trusted; "
+                "check the provider URL.",
+                retryable=False,
+            )
+        if isinstance(exc, httpx.ConnectError):
+            return NetworkError(
+                f"Can't reach {host}. Check your internet connection or the provider URL.", retryable=retryable
+            )
+        return NetworkError(
+            f"The connection to {host} dropped before an answer came; check your connection and try again.",
+            retryable=retryable,
+        )
+
+
+def _body(request: ImageRequest) -> dict[str, Any]:
+    """httpx keyword arguments for the request body: JSON for generate, multipart for edit."""
+    if not request.images:
+        return {"json": request.json_body()}
+    # As the SDK does: one image goes as `image`, several as repeated `image[]`.
+    field = "image" if len(request.images) == 1 else "image[]"
+    files = [(field, (os.path.basename(img.filename), img.data, img.mime_type)) for img in request.images]
+    if request.mask is not None:
+        mask = request.mask
+        files.append(("mask", (os.path.basename(mask.filename), mask.data, mask.mime_type)))
+    return {"data": request.form_fields(), "files": files}
+
+
+def _completed_so_far(completed: list[dict]) -> tuple[list[bytes], Usage | None]:
+    images = []
+    usage: Usage | None = None
+    for event in completed:
+        images.append(decode_b64_image(event.get("b64_json")))
+        if isinstance(event.get("usage"), dict):
+            usage = (usage or Usage()) + Usage.from_api(event["usage"])
+    return images, usage
+
+
+def _cut_message(partials: int, done: int = 0, wanted: int = 1) -> str:
+    got = f"after {partials} preview{'s' if partials != 1 else ''}" if partials else "before the image arrived"
+    if done:
+        got = f"after {done} of {wanted} images"
+    return (
+        f"The connection dropped while the image was streaming ({got}); "
+        "the provider may still have charged for it. Try again."
+    )
+
+
+def _content_type(response: httpx.Response) -> str:
+    return response.headers.get("content-type", "").split(";")[0].strip().lower()
+
+
+def _shutdown(sock: socket.socket | None) -> None:
+    if sock is None:
+        return
+    try:
+        # socket.socket.shutdown on purpose: SSLSocket.shutdown would also drop its TLS state under the reader.
+        socket.socket.shutdown(sock, socket.SHUT_RDWR)
+    except OSError:
+        pass  # already closed
+
+
+def _call_quietly(callback: Callable[..., Any], *args: Any) -> None:
+    """Run a caller's callback; its failure is logged and must not lose a paid answer."""
+    try:
+        callback(*args)
+    except Exception:
+        log.exception("a provider callback failed")

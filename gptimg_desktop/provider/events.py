@@ -1,0 +1,188 @@
+"""What the provider sends back, as typed immutable values, and the parsers that build them.
+
+``parse_images_response`` reads a non-streaming ImagesResponse body; ``parse_saved_response``
+rebuilds a result from the raw bytes the client handed to ``response_sink`` (crash recovery).
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from gptimg_desktop.core.pricing import Usage
+
+from .errors import MalformedResponse
+
+
+@dataclass(frozen=True)
+class PartialImage:
+    """A streamed preview of the image being made."""
+
+    index: int  # partial_image_index, 0-based
+    image: bytes
+    size: str
+    output_format: str
+    quality: str
+    background: str
+
+
+@dataclass(frozen=True)
+class ImageResult:
+    """The finished images of one request and what they cost in tokens."""
+
+    images: list[bytes]
+    size: str | None
+    quality: str | None
+    background: str | None
+    output_format: str
+    usage: Usage
+    request_id: str | None
+    created: int | None
+    partial_images_received: int = 0
+
+
+def decode_b64_image(value: Any, what: str = "image") -> bytes:
+    """Base64 image data -> bytes; MalformedResponse when it is missing or not base64."""
+    if not isinstance(value, str) or not value:
+        raise MalformedResponse(f"The provider's answer has no {what} data. Try again.")
+    try:
+        data = base64.b64decode(value, validate=True)
+    except (binascii.Error, ValueError):
+        raise MalformedResponse(f"The provider's {what} data is damaged (not base64). Try again.") from None
+    if not data:
+        raise MalformedResponse(f"The provider sent an empty {what}. Try again.")
+    return data
+
+
+def parse_images_response(body: bytes, request_id: str | None = None, requested_format: str = "png") -> ImageResult:
+    """A non-streaming ``ImagesResponse`` body -> ImageResult."""
+    return _images_result(_load_json(body), request_id, requested_format)
+
+
+def _images_result(payload: Any, request_id: str | None, requested_format: str) -> ImageResult:
+    if not isinstance(payload, dict) or not isinstance(payload.get("data"), list):
+        raise MalformedResponse(
+            "The provider's answer has no images in it. Try again; if it repeats, check the provider URL.",
+            request_id=request_id,
+        )
+    images = []
+    for item in payload["data"]:
+        if not isinstance(item, dict):
+            raise MalformedResponse("The provider's answer lists something that is not an image. Try again.")
+        if not item.get("b64_json") and item.get("url"):
+            raise MalformedResponse(
+                "The provider sent image links instead of image data; this model or server is not supported.",
+                request_id=request_id,
+            )
+        images.append(decode_b64_image(item.get("b64_json")))
+    if not images:
+        raise MalformedResponse("The provider's answer has no images in it. Try again.", request_id=request_id)
+    usage = Usage.from_api(payload.get("usage") if isinstance(payload.get("usage"), dict) else None)
+    created = payload.get("created")
+    return ImageResult(
+        images=images,
+        size=_text(payload.get("size")),
+        quality=_text(payload.get("quality")),
+        background=_text(payload.get("background")),
+        output_format=_text(payload.get("output_format")) or requested_format,
+        usage=usage,
+        request_id=request_id,
+        created=created if isinstance(created, int) else None,
+        partial_images_received=0,
+    )
+
+
+def partial_from_event(payload: dict, fallback_index: int) -> PartialImage:
+    """A ``*.partial_image`` stream event -> PartialImage."""
+    index = payload.get("partial_image_index")
+    return PartialImage(
+        index=index if isinstance(index, int) else fallback_index,
+        image=decode_b64_image(payload.get("b64_json"), "preview image"),
+        size=_text(payload.get("size")) or "",
+        output_format=_text(payload.get("output_format")) or "",
+        quality=_text(payload.get("quality")) or "",
+        background=_text(payload.get("background")) or "",
+    )
+
+
+def result_from_completed_events(
+    events: list[dict],
+    request_id: str | None = None,
+    requested_format: str = "png",
+    partial_images_received: int = 0,
+) -> ImageResult:
+    """The ``*.completed`` stream events of one request -> ImageResult (usage summed over them)."""
+    if not events:
+        raise MalformedResponse("The provider's answer has no finished images in it. Try again.")
+    images = [decode_b64_image(event.get("b64_json")) for event in events]
+    usage = Usage()
+    for event in events:
+        if isinstance(event.get("usage"), dict):
+            usage = usage + Usage.from_api(event["usage"])
+    last = events[-1]
+    created = last.get("created_at", last.get("created"))
+    return ImageResult(
+        images=images,
+        size=_text(last.get("size")),
+        quality=_text(last.get("quality")),
+        background=_text(last.get("background")),
+        output_format=_text(last.get("output_format")) or requested_format,
+        usage=usage,
+        request_id=request_id,
+        created=created if isinstance(created, int) else None,
+        partial_images_received=partial_images_received,
+    )
+
+
+def parse_saved_response(data: bytes, request_id: str | None = None) -> ImageResult:
+    """Rebuild a result from what the client wrote to ``response_sink``.
+
+    That is either a whole ImagesResponse body (non-streaming) or one JSON line per
+    ``*.completed`` event (streaming). A last line cut short by a crash is ignored.
+    """
+    text = _decode_text(data)
+    try:
+        whole = json.loads(text)
+    except ValueError:
+        whole = None
+    if isinstance(whole, dict) and "data" in whole:
+        return _images_result(whole, request_id, "png")
+    lines = [line for line in text.splitlines() if line.strip()]
+    events = []
+    for number, line in enumerate(lines):
+        try:
+            event = json.loads(line)
+        except ValueError:
+            if number == len(lines) - 1 and events:
+                break  # the write of the last event was cut short; keep the complete ones
+            raise MalformedResponse("The saved answer is damaged and cannot be read.") from None
+        if not isinstance(event, dict) or "b64_json" not in event:
+            raise MalformedResponse("The saved answer is not an image answer.")
+        events.append(event)
+    if not events:
+        raise MalformedResponse("The saved answer has no finished images in it.")
+    return result_from_completed_events(events, request_id=request_id)
+
+
+def _load_json(body: bytes) -> Any:
+    try:
+        return json.loads(_decode_text(body))
+    except ValueError:
+        raise MalformedResponse(
+            "The provider sent an unreadable answer (cut short or not JSON). Try again; "
+            "if it repeats, check the provider URL."
+        ) from None
+
+
+def _decode_text(data: bytes) -> str:
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        raise MalformedResponse("The provider sent an unreadable answer (not text). Try again.") from None
+
+
+def _text(value: Any) -> str | None:
+    return value if isinstance(value, str) and value else None
