@@ -17,6 +17,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import Any, Self
 
+from ..core.budget import Budget, BudgetStatus, check_budget_value, evaluate, worst
 from ..core.pricing import Usage
 from .db import DB_FILENAME, open_db, transaction, utc_timestamp
 from .files import ImageFiles, sniff_ext
@@ -44,15 +45,17 @@ INTERRUPTED_MESSAGE = (
     "The app closed before this job finished; check your provider's usage page before running it again."
 )
 # Which statuses a job may move to from which. Anything else is ignored: the first final status wins, except that
-# results arriving after a cancel are kept (they were paid for), so cancelled -> succeeded is allowed.
+# results that were paid for are always kept: after a cancel, and when a paid answer saved to disk is finished
+# at the next start (interrupted or failed -> succeeded).
 _TRANSITIONS = {
     "running": ("queued",),
-    "succeeded": ("queued", "running", "cancelled"),
+    "succeeded": ("queued", "running", "cancelled", "interrupted", "failed"),
     "failed": ("queued", "running"),
     "cancelled": ("queued", "running"),
 }
 _SECRET_KEY_WORDS = ("api_key", "apikey", "secret", "token", "password")
 _SECRET_VALUE_RE = re.compile(r"\bsk-[A-Za-z0-9_\-]{16,}|\bBearer\s+[A-Za-z0-9_\-.]{16,}", re.IGNORECASE)
+BUDGET_SETTING = "budget"  # {"credits": int | None, "usd": float | None}: the limit over all projects
 _ORDER_NEWEST = "ORDER BY v.created_at DESC, v.rowid DESC"  # rowid breaks ties between rows of the same millisecond
 
 
@@ -156,6 +159,24 @@ class HistoryStore:
     @contextlib.contextmanager
     def _tx(self) -> Iterator[Any]:
         with self._lock, transaction(self._conn) as conn:
+            yield conn
+
+    @contextlib.contextmanager
+    def snapshot(self) -> Iterator[Any]:
+        """The connection inside one read transaction, so several queries see the same history even while
+        another process writes (WAL snapshot). For store modules that read many tables at once (bundles)."""
+        with self._lock:
+            self._conn.execute("BEGIN")
+            try:
+                yield self._conn
+            finally:
+                self._conn.execute("COMMIT")
+
+    @contextlib.contextmanager
+    def write_transaction(self) -> Iterator[Any]:
+        """The connection inside one write transaction, rolled back on any exception. For store modules that
+        insert many rows that must land together or not at all (bundles)."""
+        with self._tx() as conn:
             yield conn
 
     def _rows(self, sql: str, params: Iterable[Any] = ()) -> list[Any]:
@@ -556,6 +577,7 @@ class HistoryStore:
 
     def set_project_budget(self, name: str, credits: int | None = None, usd: float | None = None) -> Project:
         """Set (or clear, with None) a project's budget in credits and in USD."""
+        check_budget_value(credits, usd)
         with self._tx() as conn:
             project_id = self._project_id(name)
             conn.execute(
@@ -608,6 +630,35 @@ class HistoryStore:
             params,
         )
         return [{label: r["period"], **dataclasses.asdict(UsageTotals.from_row(r))} for r in rows]
+
+    # -------------------------------------------------------------------------------- budgets
+    def budget_for(self, project: str | None) -> tuple[int | None, float | None]:
+        """(credits, usd) limits of ``project``, or of all spending when ``project`` is None; None = no limit."""
+        if project is None:
+            value = self.get_setting(BUDGET_SETTING, None) or {}
+            return value.get("credits"), value.get("usd")
+        row = self._one("SELECT budget_credits, budget_usd FROM projects WHERE name = ?", (project,))
+        return (row["budget_credits"], row["budget_usd"]) if row else (None, None)
+
+    def set_global_budget(self, credits: int | None = None, usd: float | None = None) -> None:
+        """Set (or clear, with None) the budget over all projects, kept in the settings."""
+        check_budget_value(credits, usd)
+        self.set_setting(BUDGET_SETTING, {"credits": credits, "usd": usd})
+
+    def budget_status(self, project: str | None, next_credits: int = 0, next_usd: float = 0.0) -> BudgetStatus:
+        """The worse of ``project``'s budget and the overall budget, counting a next job of the given estimate.
+        With ``project`` None only the overall budget is checked."""
+        statuses = []
+        scopes = [None] if project is None else [project, None]
+        for scope in scopes:
+            credits, usd = self.budget_for(scope)
+            budget = Budget(credits, usd, scope)
+            if budget.is_set:
+                totals = self.usage_totals(project=scope)
+                statuses.append(evaluate(budget, totals.credits, totals.cost_usd, next_credits, next_usd))
+        if not statuses:
+            return evaluate(Budget(project=project))
+        return worst(*statuses)
 
     # -------------------------------------------------------------------------------- settings
     def get_setting(self, key: str, default: Any = None) -> Any:
