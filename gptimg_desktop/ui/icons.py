@@ -9,7 +9,11 @@ from PySide6.QtGui import QColor, QIcon, QPainter, QPainterPath, QPen, QPixmap
 
 from .style import Colors
 
-ICON_NAMES = ("close", "chevron-right", "chevron-down", "chevron-up", "history", "paste", "retry", "cancel", "image", "check")
+ICON_NAMES = (
+    "close", "chevron-right", "chevron-down", "chevron-up", "history", "paste", "retry", "cancel", "image", "check",
+    # mask tools and canvas actions
+    "brush", "eraser", "rect-select", "lasso", "undo", "redo", "invert", "clear-mask", "expand", "compare",
+)
 
 
 def _draw(name: str, p: QPainter, s: float) -> None:
@@ -50,6 +54,60 @@ def _draw(name: str, p: QPainter, s: float) -> None:
         p.drawEllipse(QRectF(pt(9.5, 4.8), pt(11.5, 6.8)))
     elif name == "check":
         p.drawPolyline([pt(3.5, 8.5), pt(6.5, 11.5), pt(12.5, 4.5)])
+    elif name == "brush":
+        p.drawLine(pt(13.5, 2.5), pt(7.5, 8.5))
+        path = QPainterPath(pt(7.5, 8.5))
+        path.cubicTo(pt(4.5, 8.0), pt(4.0, 11.0), pt(2.5, 13.5))
+        path.cubicTo(pt(5.5, 13.5), pt(8.5, 12.5), pt(7.5, 8.5))
+        p.drawPath(path)
+    elif name == "eraser":
+        path = QPainterPath(pt(9.5, 2.5))
+        for x, y in ((14, 7), (7.5, 13.5), (4.5, 13.5), (2, 11), (9.5, 2.5)):
+            path.lineTo(pt(x, y))
+        p.drawPath(path)
+        p.drawLine(pt(5.5, 6.5), pt(10, 11))
+        p.drawLine(pt(7.5, 13.5), pt(14, 13.5))
+    elif name == "rect-select":
+        dashed = QPen(p.pen())
+        dashed.setDashPattern([2.0, 1.6])
+        p.setPen(dashed)
+        p.drawRect(QRectF(pt(2.5, 3.5), pt(13.5, 12.5)))
+    elif name == "lasso":
+        p.drawEllipse(QRectF(pt(2, 2.5), pt(14, 10)))
+        path = QPainterPath(pt(5, 9.4))
+        path.cubicTo(pt(3.5, 11), pt(5.5, 12.5), pt(6.5, 14))
+        p.drawPath(path)
+    elif name in ("undo", "redo"):
+        flip = name == "redo"
+
+        def fx(x: float) -> float:
+            return 16 - x if flip else x
+
+        path = QPainterPath(pt(fx(3.5), 7))
+        path.cubicTo(pt(fx(6), 4), pt(fx(13.5), 4.5), pt(fx(13), 10.5))
+        p.drawPath(path)
+        p.drawPolyline([pt(fx(3), 3), pt(fx(3.5), 7), pt(fx(7.5), 7.3)])
+    elif name == "invert":
+        p.drawEllipse(QRectF(pt(2.5, 2.5), pt(13.5, 13.5)))
+        half = QPainterPath(pt(8, 2.5))
+        half.arcTo(QRectF(pt(2.5, 2.5), pt(13.5, 13.5)), 90, 180)
+        half.closeSubpath()
+        p.fillPath(half, p.pen().color())
+    elif name == "clear-mask":
+        p.drawRoundedRect(QRectF(pt(2.5, 2.5), pt(13.5, 13.5)), s / 16 * 2, s / 16 * 2)
+        p.drawLine(pt(5.5, 5.5), pt(10.5, 10.5))
+        p.drawLine(pt(10.5, 5.5), pt(5.5, 10.5))
+    elif name == "expand":
+        p.drawRect(QRectF(pt(5.5, 5.5), pt(10.5, 10.5)))
+        for x0, y0, x1, y1 in ((2, 2, 4.5, 4.5), (14, 2, 11.5, 4.5), (2, 14, 4.5, 11.5), (14, 14, 11.5, 11.5)):
+            p.drawLine(pt(x0, y0), pt(x1, y1))
+        for x, y, dx, dy in ((2, 2, 1, 1), (14, 2, -1, 1), (2, 14, 1, -1), (14, 14, -1, -1)):
+            p.drawPolyline([pt(x + 2.2 * dx, y), pt(x, y), pt(x, y + 2.2 * dy)])
+    elif name == "compare":
+        p.drawRoundedRect(QRectF(pt(2, 3), pt(14, 13)), s / 16 * 1.5, s / 16 * 1.5)
+        p.drawLine(pt(8, 1.5), pt(8, 14.5))
+        p.drawPolyline([pt(5.5, 6.5), pt(4, 8), pt(5.5, 9.5)])
+        p.drawPolyline([pt(10.5, 6.5), pt(12, 8), pt(10.5, 9.5)])
     else:
         raise KeyError(name)
 
