@@ -79,7 +79,9 @@ class JobQueue(QObject):
             self._tickets[ticket.id] = ticket
         req = spec.request
         title = req.prompt.strip().splitlines()[0][:80] if req.prompt.strip() else "(no prompt)"
-        detail = f"{req.kind} · {req.model} · {req.size} · {req.quality}" + (f" · ×{req.n}" if req.n > 1 else "")
+        # The request's images are filled in by the worker; the spec says what kind of job this is.
+        kind = "masked edit" if spec.mask is not None else "edit" if spec.images else "generate"
+        detail = f"{kind} · {req.model} · {req.size} · {req.quality}" + (f" · ×{req.n}" if req.n > 1 else "")
         self.jobQueued.emit(ticket.id, title, detail)
         self._queue.put(ticket)
         self.busyChanged.emit(True)

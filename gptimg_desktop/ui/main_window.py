@@ -389,6 +389,7 @@ class MainWindow(QMainWindow):
         c.brushSizeChanged.connect(self.size_spin.setValue)
         c.brushHardnessChanged.connect(lambda h: self.hardness_slider.setValue(round(h * 100)))
         c.maskChanged.connect(self._update_mode)
+        c.maskChanged.connect(c.clear_preview)
         c.undoStateChanged.connect(self._undo_state)
         c.zoomChanged.connect(lambda z: self.zoom_label.setText(f"{z * 100:.0f}%"))
         c.imageDropped.connect(self.open_image)
@@ -524,6 +525,7 @@ class MainWindow(QMainWindow):
                                   "Try a PNG, JPEG or WebP file.")
             self.statusBar().clearMessage()
             return
+        self.canvas.clear_preview()
         self.canvas.set_image(image, keep_mask=True)
         self.source = CanvasSource(path=path, version_id=version_id)
         self.current_version_id = version_id
@@ -597,6 +599,7 @@ class MainWindow(QMainWindow):
         if not spec.request.prompt.strip():
             self.prompt.set_error("The prompt is empty: describe the image or the change you want.")
             return None
+        self.canvas.clear_preview()
         ticket = self.jobs.submit(spec)
         self._tickets.append(ticket)
         self._ticket_spec[ticket] = spec
@@ -690,7 +693,10 @@ class MainWindow(QMainWindow):
         self.history.select_version(version_id)
 
     def _job_failed(self, ticket: str, message: str, refused: bool) -> None:
-        self.canvas.clear_preview()  # a cut stream leaves the last preview? no: keep it visible below
+        # A stream cut mid-way leaves its last preview on the canvas: the user still sees what arrived.
+        # It is cleared by the next run, by opening an image, or by a mask edit.
+        if self.canvas.has_preview():
+            self.statusBar().showMessage("The last preview that arrived is shown; it was not saved as a version.", 10000)
         self.jobs_view.set_status(ticket, "failed", "Refused" if refused else "Failed")
         self.jobs_view.set_error(ticket, message)
         self.prompt.set_error(message)

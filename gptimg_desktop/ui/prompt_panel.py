@@ -200,7 +200,7 @@ class PromptPanel(QWidget):
         self.prompt_edit.setPlaceholderText("Describe the image, or the change to the masked area…")
         self.prompt_edit.setTabChangesFocus(True)
         self.prompt_edit.setMinimumHeight(110)
-        self.prompt_edit.setMaximumHeight(240)
+        self.prompt_edit.setMaximumHeight(150)
         self.prompt_edit.installEventFilter(self)
         box.addWidget(self.prompt_edit)
         tip = hint_label("promptShortcutHint")
