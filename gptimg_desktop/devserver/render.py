@@ -7,6 +7,8 @@ resolution with numpy and resized, so even 3840x2160 takes a fraction of a secon
 
 from __future__ import annotations
 
+import re
+
 import colorsys
 import hashlib
 import io
@@ -60,8 +62,33 @@ def generate(prompt: str, width: int, height: int, index: int = 0, transparent: 
     if transparent:
         mask = Image.fromarray((alpha * 255).astype(np.uint8), "L").resize((width, height), Image.BILINEAR)
         img.putalpha(mask)
+    _draw_headline(img, prompt)
     _draw_caption(img, prompt)
     return img
+
+
+_QUOTED = re.compile(r"[\"“”'‘’«»]([^\"“”'‘’«»]{2,40})[\"“”'‘’«»]")
+
+
+def _draw_headline(img: Image.Image, prompt: str) -> None:
+    """Text the prompt quotes ('MORNING BREW') set large, as a stand-in for the model's in-image text."""
+    match = _QUOTED.search(prompt)
+    if not match:
+        return
+    text = match.group(1).strip()
+    width, height = img.size
+    draw = ImageDraw.Draw(img)
+    size = max(12, int(min(width, height) * 0.11))
+    font = ImageFont.load_default(size=size)
+    while size > 12 and draw.textlength(text, font=font) > width * 0.86:
+        size = int(size * 0.9)
+        font = ImageFont.load_default(size=size)
+    text_width = draw.textlength(text, font=font)
+    x, y = (width - text_width) / 2, height * 0.12
+    shadow = max(2, size // 18)
+    opaque = img.mode == "RGBA"
+    draw.text((x + shadow, y + shadow), text, font=font, fill=(0, 0, 0, 170) if opaque else (20, 20, 20))
+    draw.text((x, y), text, font=font, fill=(255, 255, 255, 255) if opaque else (250, 248, 240))
 
 
 def edit(
