@@ -15,7 +15,7 @@ import threading
 import uuid
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from pathlib import Path
-from typing import Any, Self
+from typing import Any, NamedTuple, Self
 
 from ..core.budget import Budget, BudgetStatus, check_budget_value, evaluate, worst
 from ..core.pricing import Usage
@@ -34,6 +34,7 @@ __all__ = [
     "RecordNotFound",
     "UsageTotals",
     "Version",
+    "VersionIndexRow",
     "redact_secrets",
     "version_to_json",
 ]
@@ -56,7 +57,25 @@ _TRANSITIONS = {
 _SECRET_KEY_WORDS = ("api_key", "apikey", "secret", "token", "password")
 _SECRET_VALUE_RE = re.compile(r"\bsk-[A-Za-z0-9_\-]{16,}|\bBearer\s+[A-Za-z0-9_\-.]{16,}", re.IGNORECASE)
 BUDGET_SETTING = "budget"  # {"credits": int | None, "usd": float | None}: the limit over all projects
+_INDEX_PROMPT_CHARS = 400  # enough for a tooltip; full prompts come from get_version
 _ORDER_NEWEST = "ORDER BY v.created_at DESC, v.rowid DESC"  # rowid breaks ties between rows of the same millisecond
+
+
+class VersionIndexRow(NamedTuple):
+    """One version as history views list it (see HistoryStore.version_index). ``prompt`` is cut to its first
+    characters; ``image_file`` is the thumbnail's path relative to the data folder, or the image's."""
+
+    id: str
+    parent_id: str | None
+    prompt: str
+    width: int
+    height: int
+    quality: str | None
+    credits: int
+    cost_usd: float
+    starred: int
+    created_at: str
+    image_file: str
 
 
 class RecordNotFound(LookupError):
@@ -440,20 +459,25 @@ class HistoryStore:
         starred: bool | None = None,
     ) -> list[Version]:
         """Versions newest first. ``search`` matches prompts containing every word of it, ignoring case."""
-        where, params = [], []
-        if project is not None:
-            where.append("v.project_id = (SELECT id FROM projects WHERE name = ?)")
-            params.append(project)
-        if starred is not None:
-            where.append("v.starred = ?")
-            params.append(int(starred))
-        for word in (search or "").split():
-            where.append("v.prompt LIKE ? ESCAPE '\\'")
-            params.append("%" + re.sub(r"([%_\\])", r"\\\1", word) + "%")
-        sql = _VERSION_SELECT + (" WHERE " + " AND ".join(where) if where else "")
-        sql += f" {_ORDER_NEWEST} LIMIT ? OFFSET ?"
+        where, params = _version_filter(project, search, starred)
+        sql = _VERSION_SELECT + where + f" {_ORDER_NEWEST} LIMIT ? OFFSET ?"
         rows = self._rows(sql, [*params, -1 if limit is None else limit, offset])
         return [Version.from_row(r, self.root) for r in rows]
+
+    def version_index(
+        self, project: str | None = None, search: str | None = None, starred: bool | None = None
+    ) -> list[VersionIndexRow]:
+        """Every matching version as a light row, newest first, in one query: what a history view needs to lay
+        out its tree and draw its rows. The filters mean what they mean in list_versions."""
+        where, params = _version_filter(project, search, starred)
+        sql = f"""SELECT v.id, v.parent_id, substr(v.prompt, 1, {_INDEX_PROMPT_CHARS}), v.width, v.height,
+                         v.quality, v.credits, v.cost_usd, v.starred, v.created_at, COALESCE(v.thumb_file, v.file)
+                  FROM versions v{where} {_ORDER_NEWEST}"""
+        with self._lock:
+            cursor = self._conn.cursor()
+            cursor.row_factory = None  # plain tuples: several times faster than sqlite3.Row for 10,000 rows
+            rows = cursor.execute(sql, params).fetchall()
+        return [VersionIndexRow._make(r) for r in rows]
 
     def children(self, version_id: str) -> list[Version]:
         """Versions made from ``version_id``, oldest first."""
@@ -563,6 +587,12 @@ class HistoryStore:
         """All projects, Default first, then by name."""
         rows = self._rows("SELECT * FROM projects ORDER BY name != ?, name COLLATE NOCASE, id", (DEFAULT_PROJECT,))
         return [Project.from_row(r) for r in rows]
+
+    def version_counts(self) -> dict[str, int]:
+        """How many versions each project holds, by project name (projects without versions are left out)."""
+        rows = self._rows("SELECT p.name AS name, COUNT(*) AS n FROM versions v JOIN projects p ON p.id = v.project_id "
+                          "GROUP BY p.id")
+        return {r["name"]: r["n"] for r in rows}
 
     def rename_project(self, old: str, new: str) -> Project:
         new = _clean_name(new)
@@ -675,6 +705,21 @@ class HistoryStore:
                 "ON CONFLICT(key) DO UPDATE SET value_json = excluded.value_json",
                 (key, text),
             )
+
+
+def _version_filter(project: str | None, search: str | None, starred: bool | None) -> tuple[str, list[Any]]:
+    """The WHERE clause (with a leading space, or "") and its parameters for the version filters."""
+    where, params = [], []
+    if project is not None:
+        where.append("v.project_id = (SELECT id FROM projects WHERE name = ?)")
+        params.append(project)
+    if starred is not None:
+        where.append("v.starred = ?")
+        params.append(int(starred))
+    for word in (search or "").split():
+        where.append("v.prompt LIKE ? ESCAPE '\\'")
+        params.append("%" + re.sub(r"([%_\\])", r"\\\1", word) + "%")
+    return (" WHERE " + " AND ".join(where) if where else ""), params
 
 
 def _new_version_id() -> str:
