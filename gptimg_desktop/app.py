@@ -155,9 +155,25 @@ def create_window(environ=os.environ, demo_delay: float = 0.35):
             f"The history database was damaged. It was moved to {services.store.recovered_from} "
             "and a new one was started; your image files are untouched."
         )
+    _open_files_from_the_os(app, window)
     window.destroyed.connect(lambda *_: services.close())
     app.aboutToQuit.connect(services.close)
     return window
+
+
+def _open_files_from_the_os(app, window) -> None:
+    """macOS delivers "Open With" files as QFileOpenEvent, not on the command line."""
+    from PySide6.QtCore import QEvent, QObject
+
+    class FileOpenFilter(QObject):
+        def eventFilter(self, watched, event):  # noqa: N802 (Qt API)
+            if event.type() == QEvent.Type.FileOpen and event.file():
+                window.open_image(event.file())
+                return True
+            return False
+
+    window._file_open_filter = FileOpenFilter(window)
+    app.installEventFilter(window._file_open_filter)
 
 
 def _selftest(window) -> int:

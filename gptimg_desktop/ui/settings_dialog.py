@@ -22,6 +22,7 @@ from PySide6.QtWidgets import (
     QLineEdit,
     QPushButton,
     QSpinBox,
+    QTabWidget,
     QTableWidget,
     QTableWidgetItem,
     QVBoxLayout,
@@ -56,7 +57,7 @@ class SettingsDialog(QDialog):
         self.setObjectName("settingsDialog")
         self.setAccessibleName("Settings")
         self.setWindowTitle("Settings")
-        self.setMinimumWidth(560)
+        self.setMinimumWidth(640)
         self.store = store
         self._prices = prices
         saved = dict(store.get_setting("provider", {}) or {})
@@ -69,9 +70,12 @@ class SettingsDialog(QDialog):
             note.setWordWrap(True)
             note.setProperty("role", "warning")
             layout.addWidget(note)
-        layout.addWidget(self._provider_group(saved))
-        layout.addWidget(self._data_group(data_dir))
-        layout.addWidget(self._cost_group(prices))
+        self.tabs = QTabWidget(self)
+        self.tabs.setObjectName("settingsTabs")
+        self.tabs.addTab(self._provider_group(saved), "Provider")
+        self.tabs.addTab(self._data_group(data_dir), "Data")
+        self.tabs.addTab(self._cost_group(prices), "Costs")
+        layout.addWidget(self.tabs, 1)
 
         self.error = QLabel(self)
         self.error.setObjectName("settingsError")
@@ -87,7 +91,8 @@ class SettingsDialog(QDialog):
 
     # ------------------------------------------------------------------ sections
     def _provider_group(self, saved: dict) -> QGroupBox:
-        box = QGroupBox("Provider", self)
+        box = QGroupBox(self)
+        box.setFlat(True)
         form = QFormLayout(box)
         self.kind = QComboBox(box)
         self.kind.setObjectName("providerCombo")
@@ -121,7 +126,7 @@ class SettingsDialog(QDialog):
         test_row = QHBoxLayout()
         test_row.addWidget(self.test_button)
         test_row.addWidget(self.test_result, 1)
-        self.transparent_preview = QCheckBox("My account has the gpt-image-2 transparent-background preview", box)
+        self.transparent_preview = QCheckBox("Allow transparent backgrounds on gpt-image-2 (preview accounts only)", box)
         self.transparent_preview.setObjectName("transparentPreviewCheck")
         self.transparent_preview.setAccessibleName("Transparent background preview")
         self.transparent_preview.setChecked(bool(self.store.get_setting("transparent_preview", False)))
@@ -151,7 +156,8 @@ class SettingsDialog(QDialog):
         return edit
 
     def _data_group(self, data_dir: Path) -> QGroupBox:
-        box = QGroupBox("Data", self)
+        box = QGroupBox(self)
+        box.setFlat(True)
         form = QFormLayout(box)
         self.data_dir = QLineEdit(str(data_dir), box)
         self.data_dir.setObjectName("dataDirEdit")
@@ -179,7 +185,8 @@ class SettingsDialog(QDialog):
         return box
 
     def _cost_group(self, prices: PriceTable) -> QGroupBox:
-        box = QGroupBox("Costs", self)
+        box = QGroupBox(self)
+        box.setFlat(True)
         layout = QVBoxLayout(box)
         row = QHBoxLayout()
         self.credits = QSpinBox(box)
@@ -197,7 +204,7 @@ class SettingsDialog(QDialog):
         self.price_table.setHorizontalHeaderLabels([label + " $/1M" for _, label in PRICE_COLUMNS])
         self.price_table.setVerticalHeaderLabels([m.name for m in MODELS])
         self.price_table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
-        self.price_table.setMinimumHeight(180)
+        self.price_table.setMinimumHeight(250)
         for row_index, spec in enumerate(MODELS):
             current = prices.prices(spec.name)
             for col, (attr, _label) in enumerate(PRICE_COLUMNS):
@@ -261,7 +268,8 @@ class SettingsDialog(QDialog):
         else:
             text = "No key stored yet."
         if not usable:
-            text += f" The system keyring is not available ({backend}); a key typed here lasts for this session only."
+            text += (" No system keyring is available here, so a key typed now lasts for this session only; "
+                     "set OPENAI_API_KEY or install a keyring (e.g. gnome-keyring) to keep it.")
         self.key_status.setText(text)
 
     def _current_key(self) -> str | None:

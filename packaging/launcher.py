@@ -1,0 +1,16 @@
+"""PyInstaller entry point: starts gptimg-desktop the same way the installed `gptimg-desktop` script does."""
+
+from __future__ import annotations
+
+import os
+import sys
+
+# A windowed build on Windows/macOS has no console: sys.stdout/stderr are None there, and a print()
+# (--version, --selftest, logging) would raise instead of going nowhere.
+for _name in ("stdout", "stderr"):
+    if getattr(sys, _name) is None:
+        setattr(sys, _name, open(os.devnull, "w", encoding="utf-8"))  # noqa: SIM115  (lives as long as the app)
+
+from gptimg_desktop.app import main  # after the stream guard above
+
+raise SystemExit(main())
