@@ -8,7 +8,7 @@ Every estimate is an upper-leaning guess; recorded costs come from the provider'
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 
 from .models import ModelSpec, TokenPrices, find_model
 from .sizes import Size, parse_size
@@ -167,7 +167,7 @@ class PriceTable:
     def to_dict(self) -> dict:
         return {
             "credits_per_image": self.credits_per_image,
-            "overrides": {k: vars(v) for k, v in self.overrides.items()},
+            "overrides": {k: asdict(v) for k, v in self.overrides.items()},  # copies, not the live __dict__
         }
 
     @classmethod

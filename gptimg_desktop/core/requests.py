@@ -12,8 +12,8 @@ from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
 from .errors import RequestRefused
-from .models import DEFAULT_MODEL, ModelSpec, get_model
-from .sizes import Size, check_size, is_experimental
+from .models import DEFAULT_MODEL, ModelSpec, find_model, get_model
+from .sizes import Size, check_size, is_experimental, parse_size
 
 INPUT_MIME_TYPES = {"png": "image/png", "jpeg": "image/jpeg", "webp": "image/webp"}
 
@@ -191,15 +191,15 @@ class ImageRequest:
             )
 
     # ------------------------------------------------------------------ warnings
-    def warnings(self) -> list[str]:
+    def warnings(self, today: _dt.date | None = None) -> list[str]:
         """Things the user should know before paying, that do not block the request."""
-        spec = self.spec
+        spec = get_model(self.model, today)
         notes = []
         size = check_size(spec, self.size)
         if is_experimental(spec, size):
             notes.append(f"{size} is above 2560x1440: {spec.name} treats it as experimental.")
-        if spec.lifecycle_note():
-            notes.append(spec.lifecycle_note())
+        if spec.lifecycle_note(today):
+            notes.append(spec.lifecycle_note(today))
         if self.stream and self.n > 1:
             notes.append("Streaming with more than one image: previews may not say which image they belong to.")
         if self.background == "transparent" and spec.transparent == "preview":
@@ -212,7 +212,7 @@ class ImageRequest:
         params: dict[str, Any] = {"model": self.model, "prompt": self.prompt}
         if self.n != 1:
             params["n"] = self.n
-        params["size"] = self.size
+        params["size"] = _api_size(self.size)
         params["quality"] = self.quality
         params["output_format"] = self.output_format
         if self.output_compression is not None and self.output_format != "png":
@@ -224,7 +224,9 @@ class ImageRequest:
         if self.stream:
             params["stream"] = True
             params["partial_images"] = self.partial_images
-        if self.input_fidelity is not None and get_model(self.model).input_fidelity:
+        # An edit-only parameter, and one gpt-image-2 answers with a 400 even when null.
+        spec = find_model(self.model)
+        if self.input_fidelity is not None and self.images and spec is not None and spec.input_fidelity:
             params["input_fidelity"] = self.input_fidelity
         return params
 
@@ -248,6 +250,15 @@ class ImageRequest:
         data["image_files"] = [img.filename for img in self.images]
         data["mask_file"] = self.mask.filename if self.mask else None
         return data
+
+
+def _api_size(text: str) -> str:
+    """The size as the API spells it: "1024 X 1024" or "1024×1024" validate, so send "1024x1024"."""
+    try:
+        size = parse_size(text)
+    except RequestRefused:
+        return text  # validate() refuses it; never guess a different size here
+    return "auto" if size is None else str(size)
 
 
 def _choice(what: str, value: str, allowed: tuple[str, ...], param: str | None = None) -> None:

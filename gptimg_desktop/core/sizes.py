@@ -27,13 +27,18 @@ class Size:
         return max(self.width, self.height) / min(self.width, self.height)
 
 
+_MAX_DIGITS = 9
+
+
 def parse_size(text: str) -> Size | None:
     """``"1536x1024"`` -> Size; ``"auto"`` -> None. Raises RequestRefused on anything else."""
     value = text.strip().lower()
     if value == "auto":
         return None
-    parts = value.replace("×", "x").split("x")
-    if len(parts) == 2 and all(p.strip().isdigit() for p in parts):
+    parts = [p.strip() for p in value.replace("×", "x").split("x")]
+    # ASCII digits only ("²".isdigit() is true but int() refuses it), and few enough that the
+    # snapping maths stays within float range.
+    if len(parts) == 2 and all(p.isascii() and p.isdigit() and len(p) <= _MAX_DIGITS for p in parts):
         w, h = (int(p) for p in parts)
         if w > 0 and h > 0:
             return Size(w, h)
@@ -182,7 +187,7 @@ SIZE_PRESETS: tuple[SizePreset, ...] = (
     SizePreset("square", "Square 1024", "social posts, icons, product shots", (1, 1), 1024),
     SizePreset("portrait", "Portrait 2:3", "covers, posters, character sheets", (2, 3), 1536),
     SizePreset("landscape", "Landscape 3:2", "scenes, hero images", (3, 2), 1536),
-    SizePreset("square-2k", "Square 2K", "detailed square art", (1, 1), 2048),
+    SizePreset("square-2k", "Square 2K (experimental)", "detailed square art", (1, 1), 2048),
     SizePreset("wide-2k", "2K 16:9", "slides, report visuals", (16, 9), 2048),
     SizePreset("uhd-4k", "4K 16:9 (experimental)", "wallpapers, large displays", (16, 9), 3840),
     SizePreset("uhd-4k-portrait", "4K 9:16 (experimental)", "tall displays", (9, 16), 3840),
