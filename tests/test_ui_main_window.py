@@ -127,7 +127,7 @@ def test_generate_then_masked_edit_with_previews(qtbot, window):
 
 def test_open_paint_undo_redo(qtbot, window, tmp_path):
     window.open_image(_photo(tmp_path / "photo.png", (1024, 768)))
-    qtbot.waitUntil(lambda: not window.canvas.image().isNull(), timeout=5000)
+    qtbot.waitUntil(lambda: not window.canvas.image().isNull(), timeout=TIMEOUT_MS)
     assert window.prompt.mode() == "edit"
     canvas = window.canvas
     _paint_stroke(canvas, canvas.rect().center())
@@ -145,12 +145,12 @@ def test_open_paint_undo_redo(qtbot, window, tmp_path):
 
 def test_drop_image_on_canvas_and_references_on_tray(qtbot, window, tmp_path):
     _drop(window.canvas, [_photo(tmp_path / "base.png")])
-    qtbot.waitUntil(lambda: not window.canvas.image().isNull(), timeout=5000)
+    qtbot.waitUntil(lambda: not window.canvas.image().isNull(), timeout=TIMEOUT_MS)
     refs = [_photo(tmp_path / f"ref{i}.png", (512, 512)) for i in range(2)]
     bad = tmp_path / "notes.png"
     bad.write_text("not an image")
     _drop(window.tray, [*refs, str(bad)])
-    qtbot.waitUntil(lambda: window.tray.count() == 2 and not window.tray.is_loading(), timeout=5000)
+    qtbot.waitUntil(lambda: window.tray.count() == 2 and not window.tray.is_loading(), timeout=TIMEOUT_MS)
     assert "notes.png" in window.tray.message()
     window.tray.set_role(0, "style")
     window.prompt.set_prompt("Restyle the photo")
@@ -175,7 +175,7 @@ def test_custom_size_snaps_and_explains(qtbot, window):
 
 def test_error_is_shown_in_place_and_nothing_is_lost(qtbot, window, tmp_path):
     window.open_image(_photo(tmp_path / "photo.png"))
-    qtbot.waitUntil(lambda: not window.canvas.image().isNull(), timeout=5000)
+    qtbot.waitUntil(lambda: not window.canvas.image().isNull(), timeout=TIMEOUT_MS)
     _paint_stroke(window.canvas, window.canvas.rect().center())
     mask = window.canvas.mask_array()
     window.prompt.set_prompt("Replace the sky with fireworks")
@@ -222,3 +222,66 @@ def test_transparent_background_on_gpt_image_2_is_refused_before_sending(qtbot, 
     assert not prompt.request_run()
     assert "transparent" in prompt.error_text().lower()
     assert len(window.services.choice.demo_server.requests) == sent_before
+
+
+def test_restore_inputs_brings_back_prompt_settings_mask_and_references(qtbot, window, tmp_path):
+    window.open_image(_photo(tmp_path / "base.png"))
+    qtbot.waitUntil(lambda: not window.canvas.image().isNull(), timeout=TIMEOUT_MS)
+    window.tray.add_files([_photo(tmp_path / "ref.png", (512, 512))], ["palette"])
+    qtbot.waitUntil(lambda: window.tray.count() == 1 and not window.tray.is_loading(), timeout=TIMEOUT_MS)
+    _paint_stroke(window.canvas, window.canvas.rect().center())
+    mask = window.canvas.mask_array()
+    window.prompt.set_prompt("Recolour the scarf teal")
+    window.prompt.quality_combo.setCurrentIndex(window.prompt.quality_combo.findData("low"))
+    result = _run_and_wait(qtbot, window)
+    version = result.versions[0]
+
+    # Change everything, then restore.
+    window.new_image()
+    window.tray.clear()
+    window.prompt.set_prompt("something else")
+    window.prompt.quality_combo.setCurrentIndex(window.prompt.quality_combo.findData("high"))
+    window.restore_inputs(version.id)
+    qtbot.waitUntil(lambda: window.canvas.has_mask() and window.tray.count() == 1 and not window.tray.is_loading(),
+                    timeout=TIMEOUT_MS)
+    assert window.prompt.prompt() == "Recolour the scarf teal"  # the typed prompt, without role wording
+    assert window.prompt.settings().quality == "low"
+    assert window.tray.references()[0].role == "palette"
+    assert np.array_equal(window.canvas.mask_array(), mask)  # exactly as painted, soft edges included
+
+
+def test_budget_warns_then_asks_before_crossing(qtbot, window, monkeypatch):
+    window.store.set_global_budget(100, None)
+    asked = []
+    monkeypatch.setattr(window, "confirm_over_budget", lambda message: asked.append(message) or False)
+    window.prompt.set_prompt("A budget-friendly postcard")
+    window.prompt.stream_check.setChecked(False)
+    _run_and_wait(qtbot, window)  # 60 of 100 credits: runs (a warning at most)
+    assert not asked
+    sent_before = len(window.services.choice.demo_server.requests)
+    assert window.run() is None  # the next 60 would cross 100: asked, declined, not sent
+    assert asked and "budget" in asked[0].lower()
+    assert "budget" in window.prompt.error_text().lower()
+    assert len(window.services.choice.demo_server.requests) == sent_before
+    monkeypatch.setattr(window, "confirm_over_budget", lambda message: True)
+    _run_and_wait(qtbot, window)  # confirmed: it runs
+    assert window.store.usage_totals().credits == 120
+
+
+def test_export_embeds_provenance_and_projects_separate_history(qtbot, window, tmp_path):
+    from gptimg_desktop.core.export import read_metadata
+
+    window.prompt.set_prompt("Menu card with the title 'Café Lumière'")
+    version = _run_and_wait(qtbot, window).versions[0]
+    target = tmp_path / "menu.webp"
+    window.export_version_to(version.id, str(target))
+    qtbot.waitUntil(target.exists, timeout=TIMEOUT_MS)
+    meta = read_metadata(target)
+    assert meta["prompt"].startswith("Menu card") and meta["model"] == "gpt-image-2" and meta["version"] == version.id
+
+    window.store.ensure_project("Posters")
+    window._project_changed("Posters")
+    window.prompt.set_prompt("A jazz night poster")
+    poster = _run_and_wait(qtbot, window).versions[0]
+    assert poster.project == "Posters"
+    assert "Posters: 60 credits" in window.totals_label.text()

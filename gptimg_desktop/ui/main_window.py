@@ -39,10 +39,13 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from ..core.pricing import estimate
 from ..core.prompt_roles import role_wording
 from ..jobs.pipeline import JobSpec
 from ..jobs.queue import JobQueue, JobResult
+from . import bundle_actions
 from .background import run_background
+from .compare_view import open_compare_dialog
 from .canvas import ImageCanvas, Tool
 from .history_panel import HistoryView
 from .image_loading import ImageLoader
@@ -98,6 +101,12 @@ def qimage_to_array(image: QImage) -> np.ndarray:
     return arr[:, : rgba.width() * 4].reshape(rgba.height(), rgba.width(), 4).copy()
 
 
+def _provenance(version) -> dict:
+    """What an exported file carries about where it came from."""
+    return {"prompt": version.prompt, "model": version.model, "size": version.size, "quality": version.quality,
+            "parent": version.parent_id, "version": version.id}
+
+
 class MainWindow(QMainWindow):
     providerSettingsRequested = Signal()
 
@@ -125,6 +134,8 @@ class MainWindow(QMainWindow):
         self._open_settings = open_settings
         self.source = CanvasSource()
         self.current_version_id: str | None = None
+        self.project = "Default"  # where new versions go; switched from the history panel
+        self._input_sizes: list[tuple[int, int]] = []
         self._tickets: list[str] = []
         self._ticket_started: dict[str, float] = {}
         self._ticket_spec: dict[str, JobSpec] = {}
@@ -303,6 +314,12 @@ class MainWindow(QMainWindow):
         self.actionZoomOut = a(self, "actionZoomOut", "Zoom Out", QKeySequence.StandardKey.ZoomOut)
         self.actionFit = a(self, "actionFit", "Fit to Window", "Ctrl+0")
         self.actionActualSize = a(self, "actionActualSize", "Actual Size (100%)", "Ctrl+1")
+        self.actionLedger = a(self, "actionLedger", "Credit &Ledger…", "Ctrl+Shift+L",
+                              tip="Spending per project, day and month; budgets")
+        self.actionProjects = a(self, "actionProjects", "&Projects…",
+                                tip="Create, rename, delete, import and export projects")
+        self.actionImportBundle = a(self, "actionImportBundle", "&Import Project Bundle…",
+                                    tip="Add a project or branch exported on another machine")
         self.actionRun = a(self, "actionRun", "Run", "Ctrl+Return", tip="Generate or edit")
         self.actionCancel = a(self, "actionCancel", "Cancel Job", "Esc", tip="Cancel the running job")
         for tool_action in (self.actionBrush, self.actionEraser, self.actionRect, self.actionLasso):
@@ -315,7 +332,8 @@ class MainWindow(QMainWindow):
     def _build_menus_and_toolbars(self) -> None:
         menu = self.menuBar()
         file_menu = menu.addMenu("&File")
-        for action in (self.actionNew, self.actionOpen, self.actionExport, None, self.actionSettings, None, self.actionQuit):
+        for action in (self.actionNew, self.actionOpen, self.actionExport, self.actionImportBundle, None,
+                       self.actionSettings, None, self.actionQuit):
             file_menu.addSeparator() if action is None else file_menu.addAction(action)
         edit_menu = menu.addMenu("&Edit")
         for action in (self.actionUndo, self.actionRedo):
@@ -330,8 +348,9 @@ class MainWindow(QMainWindow):
                        self.actionUseAsReference, self.actionCompare):
             image_menu.addSeparator() if action is None else image_menu.addAction(action)
         view_menu = menu.addMenu("&View")
-        for action in (self.actionZoomIn, self.actionZoomOut, self.actionFit, self.actionActualSize):
-            view_menu.addAction(action)
+        for action in (self.actionZoomIn, self.actionZoomOut, self.actionFit, self.actionActualSize, None,
+                       self.actionLedger, self.actionProjects):
+            view_menu.addSeparator() if action is None else view_menu.addAction(action)
 
         tools = QToolBar("Tools", self)
         tools.setObjectName("toolsToolbar")
@@ -422,6 +441,16 @@ class MainWindow(QMainWindow):
         self.history.restoreInputsRequested.connect(self.restore_inputs)
         self.history.rerunRequested.connect(self.rerun)
         self.history.compareRequested.connect(self.compare_with_parent)
+        self.history.rerunWithChanges.connect(self.rerun_with_changes)
+        self.history.compareRequested2.connect(lambda a, b: open_compare_dialog(self, self.store, a, b))
+        self.history.exportRequested.connect(self.export_version)
+        self.history.exportBranchRequested.connect(
+            lambda v: bundle_actions.export_branch_dialog(self, self.store, v, self._bundle_done, self._last_dir()))
+        self.history.projectChanged.connect(self._project_changed)
+        self.actionLedger.triggered.connect(self.open_ledger)
+        self.actionProjects.triggered.connect(self.history.open_projects_dialog)
+        self.actionImportBundle.triggered.connect(
+            lambda: bundle_actions.import_bundle_dialog(self, self.store, self._bundle_done, self._last_dir()))
         self.result_strip.itemClicked.connect(self._pick_result)
 
     # ------------------------------------------------------------------ state
@@ -470,6 +499,7 @@ class MainWindow(QMainWindow):
         if has_image:
             sizes.append((self.canvas.image().width(), self.canvas.image().height()))
         sizes.extend((r.width, r.height) for r in self.tray.references())
+        self._input_sizes = sizes
         self.prompt.set_input_sizes(sizes)
         if not has_image:
             self.mask_hint.setText("No image: Run generates a new one from your prompt.")
@@ -482,7 +512,15 @@ class MainWindow(QMainWindow):
 
     def _update_totals(self) -> None:
         totals = self.store.usage_totals()
-        self.totals_label.setText(f"{totals.images} images · {totals.credits:,} credits · ${totals.cost_usd:.2f}")
+        text = f"{totals.images} images · {totals.credits:,} credits · ${totals.cost_usd:.2f}"
+        if self.project and self.project != "Default":
+            mine = self.store.usage_totals(project=self.project)
+            text = f"{self.project}: {mine.credits:,} credits · ${mine.cost_usd:.2f}   |   All: {text}"
+        status = self.store.budget_status(self.project)
+        if status.level in ("warning", "exceeded"):
+            text += "   ⚠ budget"
+            self.totals_label.setToolTip(status.message)
+        self.totals_label.setText(text)
 
     def _undo_state(self, can_undo: bool, can_redo: bool) -> None:
         self.actionUndo.setEnabled(can_undo)
@@ -532,6 +570,7 @@ class MainWindow(QMainWindow):
         self.result_strip.setVisible(False)
         self.statusBar().showMessage(f"{Path(path).name} · {image.width()}×{image.height()}", 5000)
         self._update_mode()
+        self._apply_restored_mask()
 
     def new_image(self) -> None:
         self.canvas.clear_image()
@@ -583,8 +622,10 @@ class MainWindow(QMainWindow):
             mask=mask,
             roles=tuple(roles),
             parent_version_id=self.current_version_id if has_image else None,
+            project=self.project,
             keep_outside_mask=settings.keep_outside_mask,
             feather_px=settings.feather_px,
+            canvas_image=has_image,
         )
 
     def run(self, quality: str | None = None) -> str | None:
@@ -599,6 +640,8 @@ class MainWindow(QMainWindow):
         if not spec.request.prompt.strip():
             self.prompt.set_error("The prompt is empty: describe the image or the change you want.")
             return None
+        if not self._within_budget(spec):
+            return None
         self.canvas.clear_preview()
         ticket = self.jobs.submit(spec)
         self._tickets.append(ticket)
@@ -606,6 +649,26 @@ class MainWindow(QMainWindow):
         self._remember_prompt(self.prompt.settings().prompt)
         self.bottom_tabs.setCurrentWidget(self.jobs_view)
         return ticket
+
+    def _within_budget(self, spec: JobSpec) -> bool:
+        """Warn at 80 % of a budget; ask before a job whose estimate would cross one."""
+        req = spec.request
+        est = estimate(self.prices, req.model, req.prompt, req.size, req.quality, req.n,
+                       req.partial_images if req.stream else 0, tuple(self._input_sizes))
+        status = self.store.budget_status(self.project, est.credits, est.cost_usd)
+        if status.blocks:
+            if not self.confirm_over_budget(status.message):
+                self.prompt.set_error(f"{status.message} Not sent. Raise the budget in the Ledger, or run anyway.")
+                return False
+        elif status.level == "warning":
+            self.statusBar().showMessage(status.message, 10000)
+        return True
+
+    def confirm_over_budget(self, message: str) -> bool:
+        """Asks before a job that would cross a budget ("Run anyway" / "Cancel"); tests replace this."""
+        from .budget_prompt import confirm_over_budget
+
+        return confirm_over_budget(self, message)
 
     def finalize_at_high(self) -> None:
         self.run(quality="high")
@@ -721,16 +784,111 @@ class MainWindow(QMainWindow):
 
     # ------------------------------------------------------------------ history actions
     def restore_inputs(self, version_id: str) -> None:
+        """Bring back exactly what made a version: prompt, settings, canvas image, mask and references."""
         version = self.store.get_version(version_id)
         if version is None:
             return
         job = self.store.get_job(version.job_id)
-        restored = {**self.prompt.settings().to_dict(), **dict(job.params), "prompt": job.params.get("user_prompt", job.prompt)}
+        params = dict(job.params)
+        restored = {**self.prompt.settings().to_dict(), **params, "prompt": params.get("user_prompt", job.prompt)}
         try:
             self.prompt.apply_settings(PromptSettings.from_dict(restored))
         except (TypeError, ValueError) as exc:
             self.prompt.set_error(f"Some settings of that version could not be restored: {exc}")
-        self.statusBar().showMessage("Inputs restored: prompt and settings of that version.", 5000)
+        inputs = self.store.job_inputs(job.id)
+        images = list(inputs.images)
+        if params.get("canvas_image") and images:
+            canvas_path = images.pop(0)[0]
+            parent = self.store.get_version(job.parent_version_id) if job.parent_version_id else None
+            self._restore_mask_path = str(inputs.mask) if inputs.mask else None
+            self.open_image(str(parent.path if parent else canvas_path), version_id=parent.id if parent else None)
+        elif job.kind == "generate":
+            self.new_image()
+        self.tray.clear()
+        if images:
+            self.tray.add_files([str(path) for path, _name, _role in images],
+                                [role or None for _path, _name, role in images])
+        self.statusBar().showMessage("Inputs restored: prompt, settings, image, mask and references.", 6000)
+
+    def _apply_restored_mask(self) -> None:
+        path = getattr(self, "_restore_mask_path", None)
+        self._restore_mask_path = None
+        if not path:
+            return
+
+        def work():
+            from ..core.images import edit_array_from_mask
+
+            return edit_array_from_mask(Path(path).read_bytes())
+
+        def done(mask, error: str) -> None:
+            if error or mask is None:
+                self.prompt.set_error(f"The mask could not be restored: {error}")
+                return
+            image = self.canvas.image()
+            if mask.shape == (image.height(), image.width()):
+                self.canvas.set_mask_array(mask)
+                self._update_mode()
+
+        run_background(work, done)
+
+    def rerun_with_changes(self, version_id: str, changes: dict) -> None:
+        self.restore_inputs(version_id)
+        allowed = {k: v for k, v in changes.items() if k in ("quality", "size", "n")}
+        self.prompt.apply_settings(PromptSettings.from_dict({**self.prompt.settings().to_dict(), **allowed}))
+        QTimer.singleShot(50, self.run)
+
+    def export_version(self, version_id: str) -> None:
+        version = self.store.get_version(version_id)
+        if version is None:
+            return
+        default = str(Path(self._last_dir()) / f"gptimg-{version_id}.png")
+        path, _ = QFileDialog.getSaveFileName(self, "Export version", default,
+                                              "PNG (*.png);;JPEG (*.jpg *.jpeg);;WebP (*.webp)")
+        if path:
+            self.export_version_to(version_id, path)
+
+    def export_version_to(self, version_id: str, path: str) -> None:
+        """Export a stored version with its provenance embedded, off the GUI thread."""
+        from ..core.export import encode_with_metadata, format_for_path
+
+        version = self.store.get_version(version_id)
+        try:
+            fmt = format_for_path(path)
+        except ValueError as exc:
+            self.prompt.set_error(str(exc))
+            return
+        metadata = _provenance(version)
+
+        def work() -> str:
+            from PIL import Image
+
+            from ..store.files import atomic_write
+
+            with Image.open(version.path) as img:
+                atomic_write(Path(path), encode_with_metadata(img, fmt, metadata))
+            return path
+
+        run_background(work, self._export_done)
+
+    def _bundle_done(self, message: str, error: str) -> None:
+        if error:
+            self.prompt.set_error(error)
+        else:
+            self.statusBar().showMessage(message, 10000)
+        self.history.refresh()
+        self._update_totals()
+
+    def _project_changed(self, name: str) -> None:
+        self.project = name or "Default"
+        self._update_totals()
+
+    def open_ledger(self) -> None:
+        from .ledger_view import LedgerDialog
+
+        dialog = LedgerDialog(self.store, self)
+        dialog.view.budgetsChanged.connect(self._update_totals)
+        dialog.exec()
 
     def rerun(self, version_id: str) -> None:
         self.restore_inputs(version_id)
@@ -843,10 +1001,7 @@ class MainWindow(QMainWindow):
             self.prompt.set_error(str(exc))
             return
         version = self.store.get_version(self.current_version_id) if self.current_version_id else None
-        metadata = {}
-        if version is not None:
-            metadata = {"prompt": version.prompt, "model": version.model, "size": version.size,
-                        "quality": version.quality, "parent": version.parent_id, "version": version.id}
+        metadata = _provenance(version) if version is not None else {}
         image = qimage_to_array(self.canvas.image())
 
         def work() -> str:
