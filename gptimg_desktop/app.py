@@ -23,7 +23,7 @@ APP_NAME = "gptimg-desktop"
 class AppServices:
     """Everything behind the window; closed when the window goes away."""
 
-    def __init__(self, environ=os.environ, demo_delay: float = 0.35) -> None:
+    def __init__(self, environ=os.environ, demo_delay: float = 0.35, force_demo: bool = False) -> None:
         from .connection import choose_provider
         from .core.pricing import PriceTable
         from .jobs.pipeline import JobPipeline
@@ -36,8 +36,9 @@ class AppServices:
         self.store = HistoryStore()
         self.data_dir = data_dir()
         self.prices = PriceTable.from_dict(self.store.get_setting("prices", None))
+        self.force_demo = force_demo
         self.choice = choose_provider(self.store, environ, start_demo=False)
-        if self.choice.is_demo:
+        if force_demo or self.choice.is_demo:
             from .connection import start_demo_provider
 
             self.choice = start_demo_provider(delay=demo_delay)
@@ -62,7 +63,7 @@ class AppServices:
         from .provider.client import ImagesClient
 
         new_choice = choose_provider(self.store, self.environ, start_demo=False)
-        if new_choice.is_demo:
+        if self.force_demo or new_choice.is_demo:
             if self.choice.is_demo:
                 return
             new_choice = start_demo_provider()
@@ -107,13 +108,13 @@ def ensure_app():
     return app
 
 
-def create_window(environ=os.environ, demo_delay: float = 0.35):
+def create_window(environ=os.environ, demo_delay: float = 0.35, force_demo: bool = False):
     """The main window, ready to show, without entering the event loop."""
     app = ensure_app()
     from .ui.main_window import MainWindow
     from .ui.resources import app_icon
 
-    services = AppServices(environ, demo_delay=demo_delay)
+    services = AppServices(environ, demo_delay=demo_delay, force_demo=force_demo)
     scratch = services.data_dir / "scratch"
     scratch.mkdir(parents=True, exist_ok=True)
 
@@ -156,6 +157,11 @@ def create_window(environ=os.environ, demo_delay: float = 0.35):
             "and a new one was started; your image files are untouched."
         )
     _open_files_from_the_os(app, window)
+    from .ui.autosave import SessionAutosave
+
+    # Unsaved work (prompt, mask, references, canvas) is autosaved; after a crash it comes back here.
+    window.autosave = SessionAutosave(window, services.data_dir / "session")
+    window.autosave.restore()
     window.destroyed.connect(lambda *_: services.close())
     app.aboutToQuit.connect(services.close)
     return window
@@ -193,15 +199,13 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv if argv is not None else sys.argv[1:])
     logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING, format="%(name)s: %(message)s")
     environ = dict(os.environ)
-    if args.demo or args.selftest:
-        for var in ("OPENAI_API_KEY", "OPENAI_BASE_URL", "AZURE_OPENAI_API_KEY"):
-            environ.pop(var, None)
     if args.selftest and "GPTIMG_HOME" not in os.environ:
         import tempfile
 
         os.environ["GPTIMG_HOME"] = tempfile.mkdtemp(prefix="gptimg-selftest-")
     app = ensure_app()
-    window = create_window(environ, demo_delay=0.05 if args.selftest else 0.35)
+    window = create_window(environ, demo_delay=0.05 if args.selftest else 0.35,
+                           force_demo=args.demo or args.selftest)
     if args.selftest:
         return _selftest(window)
     window.show()

@@ -103,7 +103,22 @@ def _open_store():
     store = HistoryStore()
     if getattr(store, "recovered_from", None):
         _progress(f"The history database was damaged; it was moved to {store.recovered_from} and a new one started.")
+    _recover_paid_answers(store)
     return store
+
+
+def _recover_paid_answers(store) -> None:
+    """Finish paid answers a killed run left on disk (no request is sent); jobs of live processes are left alone."""
+    from .jobs.pipeline import recover_paid_answers
+
+    try:
+        recovered = recover_paid_answers(store, _price_table(store))
+    except Exception:  # recovery must never stop a command; the next start tries again
+        logging.getLogger("gptimg").warning("recovering paid answers failed", exc_info=True)
+        return
+    if recovered:
+        _progress(f"Recovered {len(recovered)} paid image(s) that arrived before gptimg last stopped "
+                  "(nothing was sent again).")
 
 
 def _price_table(store) -> PriceTable:

@@ -55,15 +55,16 @@ def test_a_failing_migration_leaves_the_database_at_its_old_version(tmp_path, mo
         conn.execute("CREATE TABLE half_done (x)")
         raise RuntimeError("bug in migration")
 
+    current = db.SCHEMA_VERSION
     monkeypatch.setattr(db, "MIGRATIONS", [*db.MIGRATIONS, broken_v2])
-    monkeypatch.setattr(db, "SCHEMA_VERSION", 2)
+    monkeypatch.setattr(db, "SCHEMA_VERSION", current + 1)
     with pytest.raises(RuntimeError, match="bug in migration"):
         open_db(path)
 
     monkeypatch.undo()
     conn = open_db(path)
     try:
-        assert conn.execute("PRAGMA user_version").fetchone()[0] == 1
+        assert conn.execute("PRAGMA user_version").fetchone()[0] == current
         assert "half_done" not in _tables(conn)
         assert conn.recovered_from is None
     finally:

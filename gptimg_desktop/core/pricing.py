@@ -65,6 +65,8 @@ def _high_tokens(size: Size) -> float:
 
 def input_image_tokens(width: int, height: int) -> int:
     """Estimated tokens for one input image at high fidelity (gpt-image-1 rule; gpt-image-2 unpublished)."""
+    if width <= 0 or height <= 0:  # size not known yet (e.g. a reference still loading)
+        return 0
     scale = min(1.0, 2048 / max(width, height))
     w, h = width * scale, height * scale
     scale = min(1.0, 768 / min(w, h))

@@ -9,12 +9,16 @@ restorable job or a version that the next start can finish without paying again.
 from __future__ import annotations
 
 import logging
+import os
+import signal
 import time
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Union
 
 import numpy as np
+from PIL import Image
 
 from ..core import images as core_images
 from ..core import masks as core_masks
@@ -28,6 +32,10 @@ from ..store.files import atomic_write
 from ..store.history import HistoryStore, Job, Version
 
 log = logging.getLogger("gptimg.jobs")
+
+# Test-only: names a point at which the process kills itself with SIGKILL, so tests can prove crash recovery
+# with a real dead process. "response_saved": right after the raw paid answer reached disk. Never set in use.
+CRASH_ENV = "GPTIMG_TEST_CRASH_AFTER"
 
 # A file path, raw bytes with a name, or pixels (an RGB/RGBA uint8 array, e.g. an expanded canvas);
 # masks may also be a painted numpy array where 255 = edit.
@@ -48,6 +56,7 @@ class JobSpec:
     keep_outside_mask: bool = True
     feather_px: int = 8
     user_prompt: str | None = None  # what the user typed, before reference-role wording was added
+    canvas_image: bool = False  # images[0] is the image being edited (the rest are references)
 
 
 @dataclass
@@ -73,7 +82,8 @@ class JobListener:
 class PreparedJob:
     request: ImageRequest
     notes: tuple[str, ...]
-    mask_array: np.ndarray | None  # the painted mask at the first image's size, 255 = edit
+    mask_array: np.ndarray | None  # the painted mask at the first image's size, 255 = edit (soft edges kept)
+    mask_record: bytes | None = None  # what history keeps: the painted mask as drawn, or the API mask given
 
 
 def _source_name(src: InputSource) -> str:
@@ -87,17 +97,23 @@ def prepare(spec: JobSpec) -> PreparedJob:
     notes: list[str] = []
     inputs: list[ImageInput] = []
     max_bytes = spec.request.spec.max_image_bytes
-    for index, src in enumerate(spec.images):
+
+    def prepare_one(index: int, src: InputSource) -> core_images.PreparedImage:
         if isinstance(src, np.ndarray):
             src = (f"canvas-{index + 1}.png", _encode_pixels(src))
         if isinstance(src, tuple):
-            prepared = core_images.prepare_input_image(src[1], filename=src[0], max_bytes=max_bytes)
-        else:
-            prepared = core_images.prepare_input_image(str(src), max_bytes=max_bytes)
-        inputs.append(prepared.input)
-        notes.extend(prepared.notes)
+            return core_images.prepare_input_image(src[1], filename=src[0], max_bytes=max_bytes)
+        return core_images.prepare_input_image(str(src), max_bytes=max_bytes)
+
+    # Checking an input decodes it (Pillow releases the GIL meanwhile): 16 of them go on every core at once.
+    # map() re-raises the first failure in input order, so the refusal names the same file as one by one.
+    with ThreadPoolExecutor(max_workers=min(len(spec.images), os.cpu_count() or 1, 4) or 1) as pool:
+        for prepared in pool.map(prepare_one, range(len(spec.images)), spec.images):
+            inputs.append(prepared.input)
+            notes.extend(prepared.notes)
     mask_input = None
     mask_array = None
+    mask_record = None
     if spec.mask is not None:
         if not inputs:
             raise RequestRefused("A mask needs an image to edit; add the image first.", param="mask")
@@ -107,8 +123,15 @@ def prepare(spec: JobSpec) -> PreparedJob:
             mask_src = mask_src[1]
         elif isinstance(mask_src, Path):
             mask_src = str(mask_src)
-        mask_input = core_images.painted_mask_to_api_mask(mask_src, (first.width, first.height))
-        mask_array = core_images.mask_array_from_api_mask(mask_input.data)
+        if isinstance(mask_src, np.ndarray):
+            # Painted on the canvas: keep its soft edges for the blend-back and for history.
+            mask_array = _resize_mask(mask_src, (first.width, first.height))
+            mask_input = core_images.painted_mask_to_api_mask(mask_array, (first.width, first.height))
+            mask_record = core_images.encode_image(Image.fromarray(mask_array, "L"), "png", png_level=1)
+        else:
+            mask_input = core_images.painted_mask_to_api_mask(mask_src, (first.width, first.height))
+            mask_array = core_images.mask_array_from_api_mask(mask_input.data)
+            mask_record = mask_input.data
         if core_masks.is_empty(mask_array):
             raise RequestRefused(
                 "The mask is empty: paint over the area to change, or clear the mask to edit the whole image.",
@@ -118,13 +141,18 @@ def prepare(spec: JobSpec) -> PreparedJob:
             notes.append("The mask covers the whole image, so this is the same as a full-image edit.")
     request = spec.request.with_changes(images=tuple(inputs), mask=mask_input)
     request.validate()
-    return PreparedJob(request, tuple(notes), mask_array)
+    return PreparedJob(request, tuple(notes), mask_array, mask_record)
+
+
+def _resize_mask(mask: np.ndarray, size: tuple[int, int]) -> np.ndarray:
+    mask = np.ascontiguousarray(mask, dtype=np.uint8)
+    if mask.shape == (size[1], size[0]):
+        return mask
+    return np.asarray(Image.fromarray(mask, "L").resize(size, Image.Resampling.BILINEAR))
 
 
 def _encode_pixels(pixels: np.ndarray) -> bytes:
     """PNG bytes of an image held as pixels; an alpha channel that is fully opaque is dropped."""
-    from PIL import Image
-
     if pixels.ndim == 3 and pixels.shape[2] == 4 and bool((pixels[:, :, 3] == 255).all()):
         pixels = pixels[:, :, :3]
     return core_images.encode_image(Image.fromarray(np.ascontiguousarray(pixels)), "png", png_level=1)
@@ -155,8 +183,18 @@ class JobPipeline:
         anything is recorded; every later failure is recorded and returned, not raised."""
         listener = listener or JobListener()
         prepared = prepared or prepare(spec)
-        request = prepared.request
         job = self._record(spec, prepared)
+        try:
+            return self._run_recorded(job, spec, prepared, listener, cancel)
+        finally:
+            # Normally a final status already released it; after an unexpected error nobody works on the job
+            # any more, so the next recovery (in this process or another) may finish it.
+            self.store.release_job(job.id)
+
+    def _run_recorded(
+        self, job: Job, spec: JobSpec, prepared: PreparedJob, listener: JobListener, cancel: CancelToken | None
+    ) -> JobOutcome:
+        request = prepared.request
         listener.job_recorded(job)
         outcome = JobOutcome(job=job, notes=list(prepared.notes))
         if cancel is not None and cancel.cancelled:
@@ -167,6 +205,7 @@ class JobPipeline:
         listener.stage(job.id, "Sending…")
         expected = request.partial_images * request.n if request.stream else 0
         sink = _ResponseSink(self.store, job.id)
+        blend = _start_blend_base(prepared, spec)  # decoded and feathered while we wait for the answer
         started = time.monotonic()
         try:
             result = self.client.run(
@@ -182,15 +221,13 @@ class JobPipeline:
             outcome.status, outcome.error = "cancelled", "Cancelled."
             return outcome
         except StreamInterrupted as exc:
-            if exc.usage is not None and exc.usage.total_tokens:
-                self.store.record_usage_without_version(job.id, exc.usage, self.prices.cost_usd(request.model, exc.usage))
-            return self._failed(outcome, exc.user_message)
+            return self._failed(outcome, self._keep_what_arrived(job, exc, prepared, spec, outcome))
         except ProviderError as exc:
             return self._failed(outcome, exc.user_message)
         log.info("job %s answered in %.1fs", job.id, time.monotonic() - started)
         listener.stage(job.id, "Saving…")
         try:
-            outcome.versions = self._store_result(job, result, prepared, spec)
+            outcome.versions = self._store_result(job, result, prepared, spec, blend)
         except Exception as exc:  # decoding a paid answer failed: keep the raw file for recovery
             log.exception("storing job %s failed", job.id)
             return self._failed(outcome, f"The answer arrived but could not be saved ({exc}); it is kept and will be retried at next start.")
@@ -198,6 +235,27 @@ class JobPipeline:
         outcome.job = self.store.mark_succeeded(job.id)
         outcome.versions = [self.store.get_version(v.id) for v in outcome.versions]  # now with the final status
         return outcome
+
+    def _keep_what_arrived(
+        self, job: Job, exc: StreamInterrupted, prepared: PreparedJob, spec: JobSpec, outcome: JobOutcome
+    ) -> str:
+        """A cut stream: images that completed before the cut were paid for, so they become versions carrying
+        the usage that came back (once: recovery skips jobs with versions); otherwise only usage is recorded."""
+        request = prepared.request
+        if exc.images:
+            partial = ImageResult(exc.images, None, None, None, request.output_format, exc.usage or Usage(),
+                                  exc.request_id, None, exc.partial_images_received)
+            try:
+                outcome.versions = self._store_result(job, partial, prepared, spec)
+            except Exception:  # the raw answer stays on disk; recovery can still finish it
+                log.exception("keeping the images of cut job %s failed", job.id)
+            else:
+                kept = "The image that arrived was kept" if len(outcome.versions) == 1 else (
+                    f"The {len(outcome.versions)} images that arrived were kept")
+                return f"{exc.user_message} {kept} in the history."
+        if exc.usage is not None and exc.usage.total_tokens:
+            self.store.record_usage_without_version(job.id, exc.usage, self.prices.cost_usd(request.model, exc.usage))
+        return exc.user_message
 
     def _failed(self, outcome: JobOutcome, message: str) -> JobOutcome:
         self.store.mark_failed(outcome.job.id, message)
@@ -223,6 +281,7 @@ class JobPipeline:
         description["keep_outside_mask"] = spec.keep_outside_mask
         description["feather_px"] = spec.feather_px
         description["user_prompt"] = spec.user_prompt if spec.user_prompt is not None else request.prompt
+        description["canvas_image"] = spec.canvas_image
         return self.store.create_job(
             description,
             request.kind,
@@ -231,94 +290,130 @@ class JobPipeline:
             spec.project,
             spec.parent_version_id,
             inputs,
-            request.mask.data if request.mask else None,
+            prepared.mask_record,
             {"credits": est.credits, "cost_usd": est.cost_usd, "usage": est.usage.to_api()},
         )
 
-    def _store_result(self, job: Job, result: ImageResult, prepared: PreparedJob, spec: JobSpec) -> list[Version]:
-        request = prepared.request
-        images = result.images
-        count = max(1, len(images))
-        shares = _split_usage(result.usage, count)
-        versions = []
-        for index, data in enumerate(images):
-            fmt = result.output_format or request.output_format
-            if prepared.mask_array is not None and spec.keep_outside_mask:
-                data = blend_outside_mask(request.images[0].data, data, prepared.mask_array, spec.feather_px, fmt,
-                                          request.output_compression)
-            width, height = core_images.image_size(data)
-            thumb = core_images.make_thumbnail(data)
-            usage = shares[index]
-            versions.append(
-                self.store.add_version(
-                    job.id,
-                    data,
-                    fmt,
-                    width,
-                    height,
-                    result.quality or request.quality,
-                    index,
-                    usage,
-                    self.prices.cost_usd(request.model, usage),
-                    self.prices.credits(1),
-                    thumb_bytes=thumb,
-                )
-            )
-        return versions
+    def _store_result(
+        self, job: Job, result: ImageResult, prepared: PreparedJob, spec: JobSpec,
+        blend: Future[BlendBase] | None = None,
+    ) -> list[Version]:
+        return store_result(self.store, self.prices, job, result, prepared, spec, blend)
 
     # ------------------------------------------------------------------ recovery
     def recover_paid_answers(self) -> list[Version]:
         """Finish jobs whose paid answer reached disk but whose versions were never stored."""
-        recovered: list[Version] = []
-        for job in self.store.interrupt_stale_jobs():
-            recovered.extend(self._finish_from_disk(job))
-        for job in self.store.list_jobs(status="failed") + self.store.list_jobs(status="interrupted"):
-            if job.response_file and not self.store.versions_for_job(job.id):
-                recovered.extend(self._finish_from_disk(job))
-        return recovered
+        return recover_paid_answers(self.store, self.prices)
 
-    def _finish_from_disk(self, job: Job) -> list[Version]:
-        if not job.response_file:
-            return []
-        path = self.store.root / job.response_file
-        if not path.exists():
-            return []
+
+def store_result(
+    store: HistoryStore, prices: PriceTable, job: Job, result: ImageResult, prepared: PreparedJob, spec: JobSpec,
+    blend: Future[BlendBase] | None = None,
+) -> list[Version]:
+    """Decode, blend back and store each image of a paid answer as a version with its share of the usage.
+
+    ``blend`` is the original's pixels and weights when they were prepared while the request ran.
+    """
+    request = prepared.request
+    images = result.images
+    count = max(1, len(images))
+    shares = _split_usage(result.usage, count)
+    versions = []
+    base: BlendBase | None = None
+    for index, data in enumerate(images):
+        fmt = result.output_format or request.output_format
+        pixels: Image.Image | None = None
+        if prepared.mask_array is not None and spec.keep_outside_mask:
+            if base is None:  # once for all the images of the answer
+                base = blend.result() if blend is not None else blend_base(
+                    request.images[0].data, prepared.mask_array, spec.feather_px)
+            data, pixels = blend_onto(base, data, fmt, request.output_compression)
+        if pixels is not None:  # the blended pixels are at hand: no second decode for the size and thumbnail
+            (width, height), thumb = pixels.size, core_images.thumbnail_of(pixels)
+        else:
+            width, height = core_images.image_size(data)
+            thumb = core_images.make_thumbnail(data)
+        usage = shares[index]
+        versions.append(
+            store.add_version(
+                job.id,
+                data,
+                fmt,
+                width,
+                height,
+                result.quality or request.quality,
+                index,
+                usage,
+                prices.cost_usd(request.model, usage),
+                prices.credits(1),
+                thumb_bytes=thumb,
+            )
+        )
+    return versions
+
+
+def recover_paid_answers(store: HistoryStore, prices: PriceTable | None = None) -> list[Version]:
+    """Finish jobs whose paid answer reached disk but whose versions were never stored; no provider needed.
+
+    Jobs of processes that died are marked interrupted first. Each job is claimed before it is finished,
+    so the editor and the CLI starting together never store the same answer twice.
+    """
+    prices = prices or PriceTable()
+    store.interrupt_stale_jobs()
+    recovered: list[Version] = []
+    for job in store.list_jobs(status="interrupted") + store.list_jobs(status="failed"):
+        if not job.response_file or store.versions_for_job(job.id) or not store.claim_job(job.id):
+            continue
         try:
-            result = parse_saved_response(path.read_bytes())
-        except ProviderError:
-            return []
-        if not result.images:
-            return []
-        params = job.params
-        request = ImageRequest(
-            prompt=job.prompt,
-            model=job.model,
-            size=params.get("size", "auto"),
-            quality=params.get("quality", "auto"),
-            output_format=params.get("output_format", "png"),
-            output_compression=params.get("output_compression"),
-        )
-        mask_array = None
-        inputs: tuple[ImageInput, ...] = ()
-        restored = self.store.job_inputs(job.id)
-        if restored.images:
-            first_path, first_name, _role = restored.images[0]
-            data = Path(first_path).read_bytes()
-            w, h = core_images.image_size(data)
-            fmt = core_images.detect_format(data)
-            inputs = (ImageInput(first_name, data, fmt, w, h),)
-            if restored.mask is not None:
-                mask_array = core_images.mask_array_from_api_mask(Path(restored.mask).read_bytes())
-        prepared = PreparedJob(request.with_changes(images=inputs), (), mask_array)
-        spec = JobSpec(
-            request=request,
-            keep_outside_mask=bool(params.get("keep_outside_mask", True)),
-            feather_px=int(params.get("feather_px", 8)),
-        )
-        versions = self._store_result(job, result, prepared, spec)
-        self.store.mark_succeeded(job.id)
-        log.info("recovered %d image(s) of job %s from its saved answer", len(versions), job.id)
-        return versions
+            if not store.versions_for_job(job.id):  # checked again now that the job is ours
+                recovered.extend(_finish_from_disk(store, prices, job))
+        finally:
+            store.release_job(job.id)
+    return recovered
+
+
+def _finish_from_disk(store: HistoryStore, prices: PriceTable, job: Job) -> list[Version]:
+    if not job.response_file:
+        return []
+    path = store.root / job.response_file
+    if not path.exists():
+        return []
+    try:
+        result = parse_saved_response(path.read_bytes())
+    except ProviderError:
+        return []
+    if not result.images:
+        return []
+    params = job.params
+    request = ImageRequest(
+        prompt=job.prompt,
+        model=job.model,
+        size=params.get("size", "auto"),
+        quality=params.get("quality", "auto"),
+        output_format=params.get("output_format", "png"),
+        output_compression=params.get("output_compression"),
+    )
+    mask_array = None
+    inputs: tuple[ImageInput, ...] = ()
+    restored = store.job_inputs(job.id)
+    if restored.images:
+        first_path, first_name, _role = restored.images[0]
+        data = Path(first_path).read_bytes()
+        w, h = core_images.image_size(data)
+        fmt = core_images.detect_format(data)
+        inputs = (ImageInput(first_name, data, fmt, w, h),)
+        if restored.mask is not None:
+            mask_array = core_images.edit_array_from_mask(Path(restored.mask).read_bytes())
+    prepared = PreparedJob(request.with_changes(images=inputs), (), mask_array)
+    spec = JobSpec(
+        request=request,
+        keep_outside_mask=bool(params.get("keep_outside_mask", True)),
+        feather_px=int(params.get("feather_px", 8)),
+    )
+    versions = store_result(store, prices, job, result, prepared, spec)
+    store.mark_succeeded(job.id)
+    log.info("recovered %d image(s) of job %s from its saved answer", len(versions), job.id)
+    return versions
 
 
 class _ResponseSink:
@@ -335,6 +430,13 @@ class _ResponseSink:
         atomic_write(self.store.root / self.rel, self.buffer)
         if len(self.buffer) == len(data):
             self.store.set_response_file(self.job_id, self.rel)
+        _crash_point("response_saved")
+
+
+def _crash_point(name: str) -> None:
+    """Test-only (see CRASH_ENV): die here like a power cut would, without any clean-up."""
+    if os.environ.get(CRASH_ENV) == name:
+        os.kill(os.getpid(), getattr(signal, "SIGKILL", signal.SIGTERM))
 
 
 def _split_usage(usage: Usage, count: int) -> list[Usage]:
@@ -366,19 +468,54 @@ def blend_outside_mask(
     compression: int | None,
 ) -> bytes:
     """Composite the model's result into the original through the (feathered) mask."""
-    from PIL import Image
+    return blend_onto(blend_base(original, mask, feather_px), result, output_format, compression)[0]
 
-    orig_img = core_images.decode_image(original)
+
+@dataclass(frozen=True, eq=False)
+class BlendBase:
+    """What blending results back needs besides the results: the original's pixels and the feathered weights."""
+
+    pixels: np.ndarray  # (H, W, 3 or 4) uint8
+    mode: str  # "RGB" or "RGBA"
+    alpha: np.ndarray  # (H, W) uint8: the result's weight, 0 outside the mask
+
+
+def blend_base(original: bytes, mask: np.ndarray, feather_px: int) -> BlendBase:
+    """Decode the original and feather the mask: all of the blend that does not need the answer."""
+    img = core_images.decode_image(original)
+    mode = "RGBA" if "A" in img.getbands() else "RGB"
+    img = img if img.mode == mode else img.convert(mode)
+    if mask.shape != (img.height, img.width):
+        mask = np.asarray(Image.fromarray(mask).resize(img.size, Image.Resampling.NEAREST))
+    return BlendBase(np.asarray(img), mode, core_masks.blend_alpha(mask, feather_px))
+
+
+def blend_onto(
+    base: BlendBase, result: bytes, output_format: str, compression: int | None
+) -> tuple[bytes, Image.Image]:
+    """The result blended over the original: the encoded file and its pixels (for the thumbnail)."""
     res_img = core_images.decode_image(result)
-    mode = "RGBA" if "A" in res_img.getbands() or "A" in orig_img.getbands() else "RGB"
-    orig_img = orig_img.convert(mode)
-    res_img = res_img.convert(mode)
-    if res_img.size != orig_img.size:
-        res_img = res_img.resize(orig_img.size, Image.Resampling.LANCZOS)
-    if mask.shape != (orig_img.height, orig_img.width):
-        mask = np.asarray(Image.fromarray(mask).resize(orig_img.size, Image.Resampling.NEAREST))
-    blended = core_masks.blend_back(np.asarray(orig_img), np.asarray(res_img), mask, feather_px)
-    return core_images.encode_image(Image.fromarray(blended, mode), output_format, compression)
+    mode = "RGBA" if base.mode == "RGBA" or "A" in res_img.getbands() else "RGB"
+    original = base.pixels
+    if mode != base.mode:
+        original = np.asarray(Image.fromarray(original, base.mode).convert(mode))
+    res_img = res_img if res_img.mode == mode else res_img.convert(mode)
+    height, width = original.shape[:2]
+    if res_img.size != (width, height):
+        res_img = res_img.resize((width, height), Image.Resampling.LANCZOS)
+    blended = Image.fromarray(core_masks.blend_with_alpha(original, np.asarray(res_img), base.alpha), mode)
+    # The fast PNG encoder: ~0.3 s instead of ~2.4 s for a 4K photo, for a file ~20% larger than level 6.
+    return core_images.encode_image(blended, output_format, compression, png_level=1), blended
+
+
+def _start_blend_base(prepared: PreparedJob, spec: JobSpec) -> Future[BlendBase] | None:
+    """Build the blend base on its own thread, so it is ready when the answer arrives (None: no blend)."""
+    if prepared.mask_array is None or not spec.keep_outside_mask or not prepared.request.images:
+        return None
+    executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="gptimg-blend")
+    future = executor.submit(blend_base, prepared.request.images[0].data, prepared.mask_array, spec.feather_px)
+    executor.shutdown(wait=False)  # the thread ends with its one task
+    return future
 
 
 __all__ = [
@@ -389,6 +526,11 @@ __all__ = [
     "JobSpec",
     "PreparedJob",
     "RequestRefused",
+    "BlendBase",
+    "blend_base",
+    "blend_onto",
     "blend_outside_mask",
     "prepare",
+    "recover_paid_answers",
+    "store_result",
 ]

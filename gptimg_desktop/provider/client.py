@@ -43,6 +43,7 @@ from .events import (
     parse_images_response,
     partial_from_event,
     result_from_completed_events,
+    usage_from_api,
 )
 
 log = logging.getLogger("gptimg.provider")
@@ -449,7 +450,7 @@ class ImagesClient:
                     f"The provider stopped sending for {self._config.timeout:g} seconds while the image was "
                     "streaming; it may still have charged for it. Try again."
                 ) from None
-            raise interrupted(_cut_message(partials)) from None
+            raise interrupted(_cut_message(partials, len(completed), request.n)) from None
         if token.cancelled:
             raise Cancelled()
         if len(completed) < request.n:
@@ -527,7 +528,7 @@ def _completed_so_far(completed: list[dict]) -> tuple[list[bytes], Usage | None]
     for event in completed:
         images.append(decode_b64_image(event.get("b64_json")))
         if isinstance(event.get("usage"), dict):
-            usage = (usage or Usage()) + Usage.from_api(event["usage"])
+            usage = (usage or Usage()) + usage_from_api(event["usage"])
     return images, usage
 
 

@@ -49,12 +49,27 @@ def decode_b64_image(value: Any, what: str = "image") -> bytes:
     if not isinstance(value, str) or not value:
         raise MalformedResponse(f"The provider's answer has no {what} data. Try again.")
     try:
-        data = base64.b64decode(value, validate=True)
+        data = _b64decode(value)
     except (binascii.Error, ValueError):
         raise MalformedResponse(f"The provider's {what} data is damaged (not base64). Try again.") from None
     if not data:
         raise MalformedResponse(f"The provider sent an empty {what}. Try again.")
     return data
+
+
+_B64_SLICE = 4 * 1024 * 1024  # characters per call, a multiple of 4 so the slices decode independently
+
+
+def _b64decode(value: str) -> bytes:
+    """Strict base64 decoding in slices: one call on a 4K image (~20 MB) holds the GIL ~30 ms, long enough
+    to stall the editor's UI thread while a worker decodes an answer."""
+    if len(value) <= _B64_SLICE:
+        return base64.b64decode(value, validate=True)
+    if value.find("=", 0, len(value) - 2) != -1:  # padding belongs at the very end only
+        raise binascii.Error("padding inside the data")
+    return b"".join(
+        base64.b64decode(value[i : i + _B64_SLICE], validate=True) for i in range(0, len(value), _B64_SLICE)
+    )
 
 
 def parse_images_response(body: bytes, request_id: str | None = None, requested_format: str = "png") -> ImageResult:
@@ -80,7 +95,7 @@ def _images_result(payload: Any, request_id: str | None, requested_format: str) 
         images.append(decode_b64_image(item.get("b64_json")))
     if not images:
         raise MalformedResponse("The provider's answer has no images in it. Try again.", request_id=request_id)
-    usage = Usage.from_api(payload.get("usage") if isinstance(payload.get("usage"), dict) else None)
+    usage = usage_from_api(payload.get("usage"))
     created = payload.get("created")
     return ImageResult(
         images=images,
@@ -93,6 +108,22 @@ def _images_result(payload: Any, request_id: str | None, requested_format: str) 
         created=created if isinstance(created, int) else None,
         partial_images_received=0,
     )
+
+
+def usage_from_api(value: Any) -> Usage:
+    """The token usage an answer reports. A malformed usage block (wrong types, negative or absurd numbers)
+    reads as unknown rather than failing: the images of a paid answer matter more than its accounting."""
+    if not isinstance(value, dict):
+        return Usage()
+    try:
+        usage = Usage.from_api(value)
+    except (TypeError, ValueError, AttributeError, OverflowError):
+        return Usage()
+    if any(not 0 <= getattr(usage, f) < 2**53 for f in ("input_tokens", "output_tokens", "total_tokens",
+                                                       "input_text_tokens", "input_image_tokens",
+                                                       "output_image_tokens", "output_text_tokens")):
+        return Usage()
+    return usage
 
 
 def partial_from_event(payload: dict, fallback_index: int) -> PartialImage:
@@ -120,8 +151,7 @@ def result_from_completed_events(
     images = [decode_b64_image(event.get("b64_json")) for event in events]
     usage = Usage()
     for event in events:
-        if isinstance(event.get("usage"), dict):
-            usage = usage + Usage.from_api(event["usage"])
+        usage = usage + usage_from_api(event.get("usage"))
     last = events[-1]
     created = last.get("created_at", last.get("created"))
     return ImageResult(
@@ -148,8 +178,12 @@ def parse_saved_response(data: bytes, request_id: str | None = None) -> ImageRes
         whole = json.loads(text)
     except ValueError:
         whole = None
-    if isinstance(whole, dict) and "data" in whole:
-        return _images_result(whole, request_id, "png")
+    if isinstance(whole, dict) and isinstance(whole.get("data"), list):  # a whole body, not one event line
+        try:
+            return _images_result(whole, request_id, "png")
+        except MalformedResponse:
+            if "b64_json" not in whole:
+                raise  # else: one completed event that happens to carry a "data" key; read it as such
     lines = [line for line in text.splitlines() if line.strip()]
     events = []
     for number, line in enumerate(lines):

@@ -141,8 +141,14 @@ def _migrate_to_v1(conn: sqlite3.Connection) -> None:
     conn.execute("INSERT INTO projects (name, created_at) VALUES ('Default', ?)", (utc_timestamp(),))
 
 
+def _migrate_to_v2(conn: sqlite3.Connection) -> None:
+    """The process that runs a job (pid + start marker), so a start-up only interrupts jobs of dead processes."""
+    conn.execute("ALTER TABLE jobs ADD COLUMN owner_pid INTEGER")
+    conn.execute("ALTER TABLE jobs ADD COLUMN owner_started TEXT")
+
+
 # MIGRATIONS[i] upgrades a database at user_version i to i + 1. Append only.
-MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [_migrate_to_v1]
+MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [_migrate_to_v1, _migrate_to_v2]
 SCHEMA_VERSION = len(MIGRATIONS)
 
 

@@ -21,6 +21,7 @@ from ..core.budget import Budget, BudgetStatus, check_budget_value, evaluate, wo
 from ..core.pricing import Usage
 from .db import DB_FILENAME, open_db, transaction, utc_timestamp
 from .files import ImageFiles, sniff_ext
+from .owner import current_owner, is_alive
 from .paths import data_dir, prepare_data_dir
 from .records import DEFAULT_PROJECT, InputFile, Job, JobInputs, Project, UsageTotals, Version, version_to_json
 
@@ -76,6 +77,13 @@ class VersionIndexRow(NamedTuple):
     starred: int
     created_at: str
     image_file: str
+
+
+# The jobs this process is working on: job id -> token of the HistoryStore running it. A job recorded by this
+# process but not in here (its run ended without a final status, or its store was closed) is stale; jobs of
+# other processes are stale only once their process has gone.
+_IN_FLIGHT: dict[str, str] = {}
+_IN_FLIGHT_LOCK = threading.Lock()
 
 
 class RecordNotFound(LookupError):
@@ -156,6 +164,7 @@ class HistoryStore:
         self.db_path = self.root / DB_FILENAME
         self._clock = clock or (lambda: _dt.datetime.now(_dt.UTC))
         self._lock = threading.RLock()
+        self._token = uuid.uuid4().hex  # names this store's jobs in _IN_FLIGHT
         self._conn = open_db(self.db_path)
         self.recovered_from: Path | None = self._conn.recovered_from
         with self._tx():
@@ -163,6 +172,9 @@ class HistoryStore:
 
     # -------------------------------------------------------------------------------- plumbing
     def close(self) -> None:
+        with _IN_FLIGHT_LOCK:
+            for job_id in [j for j, token in _IN_FLIGHT.items() if token == self._token]:
+                del _IN_FLIGHT[job_id]
         with self._lock:
             self._conn.close()
 
@@ -244,6 +256,7 @@ class HistoryStore:
         ]
         mask_file = self.files.put_input(mask, sniff_ext(mask, "mask.png")) if mask is not None else None
         job_id = str(uuid.uuid4())
+        owner = current_owner()
         with self._tx() as conn:
             project_id = self._project_id(_clean_name(project or DEFAULT_PROJECT), create=True)
             if (
@@ -253,8 +266,8 @@ class HistoryStore:
                 raise RecordNotFound(f"There is no version {parent_version_id} to edit from in the history.")
             conn.execute(
                 """INSERT INTO jobs (id, project_id, kind, model, params_json, prompt, status, parent_version_id,
-                       input_files_json, mask_file, estimate_json, created_at)
-                   VALUES (?, ?, ?, ?, ?, ?, 'queued', ?, ?, ?, ?, ?)""",
+                       input_files_json, mask_file, estimate_json, created_at, owner_pid, owner_started)
+                   VALUES (?, ?, ?, ?, ?, ?, 'queued', ?, ?, ?, ?, ?, ?, ?)""",
                 (
                     job_id,
                     project_id,
@@ -267,8 +280,12 @@ class HistoryStore:
                     mask_file,
                     json.dumps(dict(estimate), default=str) if estimate is not None else None,
                     self._now(),
+                    owner.pid,
+                    owner.started,
                 ),
             )
+            with _IN_FLIGHT_LOCK:
+                _IN_FLIGHT[job_id] = self._token
         return self._job_or_raise(job_id)
 
     def get_job(self, job_id: str) -> Job | None:
@@ -295,6 +312,8 @@ class HistoryStore:
         return [Job.from_row(r) for r in self._rows(sql, [*params, -1 if limit is None else limit])]
 
     def _transition(self, job_id: str, status: str, **columns: Any) -> Job:
+        if status != "running":
+            self.release_job(job_id)
         with self._tx() as conn:
             current = self._require_job(job_id)["status"]
             if current in _TRANSITIONS[status]:
@@ -328,10 +347,47 @@ class HistoryStore:
             self._require_job(job_id)
             conn.execute("UPDATE jobs SET response_file = ? WHERE id = ?", (rel_path, job_id))
 
-    def interrupt_stale_jobs(self) -> list[Job]:
-        """Mark jobs left queued or running by a previous run as interrupted; call once at start-up."""
+    def release_job(self, job_id: str) -> None:
+        """This process stops working on the job (its run ended, possibly without a final status)."""
+        with _IN_FLIGHT_LOCK:
+            _IN_FLIGHT.pop(job_id, None)
+
+    def claim_job(self, job_id: str) -> bool:
+        """Take a job over for this process (e.g. to finish a saved paid answer); False while another live
+        process owns it. Two processes starting together cannot both claim the same job."""
         with self._tx() as conn:
-            ids = [r["id"] for r in conn.execute("SELECT id FROM jobs WHERE status IN ('queued', 'running')")]
+            row = self._require_job(job_id)
+            if not self._owner_gone(row):
+                return False
+            owner = current_owner()
+            conn.execute("UPDATE jobs SET owner_pid = ?, owner_started = ? WHERE id = ?",
+                         (owner.pid, owner.started, job_id))
+            with _IN_FLIGHT_LOCK:
+                _IN_FLIGHT[job_id] = self._token
+        return True
+
+    @staticmethod
+    def _owner_gone(row: Any) -> bool:
+        """Whether nobody works on this job any more: its process died, or it is ours but no run holds it."""
+        keys = row.keys()
+        pid = row["owner_pid"] if "owner_pid" in keys else None
+        started = row["owner_started"] if "owner_started" in keys else None
+        if pid is None:
+            return True  # recorded before owners were kept
+        me = current_owner()
+        if pid == me.pid and started == me.started:
+            with _IN_FLIGHT_LOCK:
+                return row["id"] not in _IN_FLIGHT
+        return not is_alive(pid, started)
+
+    def interrupt_stale_jobs(self) -> list[Job]:
+        """Mark jobs left queued or running by processes that are gone (a crash, a kill) as interrupted.
+
+        Jobs of another live process, e.g. the CLI running while the editor starts, are left alone.
+        """
+        with self._tx() as conn:
+            rows = conn.execute("SELECT * FROM jobs WHERE status IN ('queued', 'running')").fetchall()
+            ids = [r["id"] for r in rows if self._owner_gone(r)]
             conn.executemany(
                 "UPDATE jobs SET status = 'interrupted', finished_at = ?, error = COALESCE(error, ?) WHERE id = ?",
                 [(self._now(), INTERRUPTED_MESSAGE, job_id) for job_id in ids],

@@ -48,7 +48,7 @@ from .background import run_background
 from .compare_view import open_compare_dialog
 from .canvas import ImageCanvas, Tool
 from .history_panel import HistoryView
-from .image_loading import ImageLoader
+from .image_loading import ImageLoader, load_note
 from .jobs_view import JobsView
 from .prompt_panel import PromptPanel, PromptSettings
 from .reference_tray import ReferenceTray
@@ -463,6 +463,8 @@ class MainWindow(QMainWindow):
             self.resize(1440, 900)
         if isinstance(state, QByteArray):
             self.restoreState(state)
+        else:
+            self.resizeDocks([self.left_dock, self.side_dock], [340, 380], Qt.Orientation.Horizontal)
         last = self.settings.value("prompt/last_settings")
         if isinstance(last, str) and last:
             try:
@@ -559,8 +561,7 @@ class MainWindow(QMainWindow):
             return
         path, version_id = self._pending_load.pop(key)
         if image.isNull():
-            self.prompt.set_error(f"{Path(path).name} could not be opened: {error or 'not an image'}. "
-                                  "Try a PNG, JPEG or WebP file.")
+            self.prompt.set_error(f"{Path(path).name} could not be opened: {error or 'it is not an image'}.")
             self.statusBar().clearMessage()
             return
         self.canvas.clear_preview()
@@ -568,7 +569,9 @@ class MainWindow(QMainWindow):
         self.source = CanvasSource(path=path, version_id=version_id)
         self.current_version_id = version_id
         self.result_strip.setVisible(False)
-        self.statusBar().showMessage(f"{Path(path).name} · {image.width()}×{image.height()}", 5000)
+        name = f"Version {version_id}" if version_id else Path(path).name
+        note = load_note(image)
+        self.statusBar().showMessage(note or f"{name} · {image.width()}×{image.height()}", 8000 if note else 5000)
         self._update_mode()
         self._apply_restored_mask()
 
@@ -763,6 +766,8 @@ class MainWindow(QMainWindow):
         self.jobs_view.set_status(ticket, "failed", "Refused" if refused else "Failed")
         self.jobs_view.set_error(ticket, message)
         self.prompt.set_error(message)
+        self.history.refresh()  # a cut stream may have kept the images that finished before the cut
+        self._update_totals()
         self._notify_if_background(ticket, "A job failed", message)
 
     def _job_cancelled(self, ticket: str) -> None:
