@@ -363,19 +363,9 @@ class _refusals:
 def _check_budget(args, store, project, request) -> None:
     """Refuse (exit 2) a job that would take its project or the overall budget past the limit, unless
     --over-budget; warn on stderr when it brings a budget to 80 % or more."""
-    from .core.pricing import estimate
     from .store.history import DEFAULT_PROJECT
 
-    est = estimate(
-        _price_table(store),
-        request.model,
-        request.prompt,
-        request.size,
-        request.quality,
-        request.n,
-        request.partial_images if request.stream else 0,
-        tuple((img.width, img.height) for img in request.images),
-    )
+    est = request.estimate(_price_table(store))
     status = store.budget_status(" ".join((project or DEFAULT_PROJECT).split()), est.credits, est.cost_usd)
     if status.blocks:
         if getattr(args, "over_budget", False):

@@ -13,6 +13,7 @@ from typing import Any
 
 from .errors import RequestRefused
 from .models import DEFAULT_MODEL, ModelSpec, find_model, get_model
+from .pricing import Estimate, PriceTable, estimate
 from .sizes import Size, check_size, is_experimental, parse_size
 
 INPUT_MIME_TYPES = {"png": "image/png", "jpeg": "image/jpeg", "webp": "image/webp"}
@@ -205,6 +206,13 @@ class ImageRequest:
         if self.background == "transparent" and spec.transparent == "preview":
             notes.append(f"Transparent backgrounds are a preview on {spec.name}; some accounts get an error.")
         return notes
+
+    # ------------------------------------------------------------------ cost
+    def estimate(self, prices: PriceTable, input_sizes: tuple[tuple[int, int], ...] | None = None) -> Estimate:
+        """Expected usage, USD and credits before sending. ``input_sizes`` stands in for images not prepared yet."""
+        sizes = input_sizes if input_sizes is not None else tuple((img.width, img.height) for img in self.images)
+        return estimate(prices, self.model, self.prompt, self.size, self.quality, self.n,
+                        self.partial_images if self.stream else 0, tuple(sizes))
 
     # ------------------------------------------------------------------ payloads
     def parameters(self) -> dict[str, Any]:

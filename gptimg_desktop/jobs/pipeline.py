@@ -15,7 +15,6 @@ import time
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Union
 
 import numpy as np
 from PIL import Image
@@ -23,7 +22,7 @@ from PIL import Image
 from ..core import images as core_images
 from ..core import masks as core_masks
 from ..core.errors import InputImageError, RequestRefused
-from ..core.pricing import PriceTable, Usage, estimate
+from ..core.pricing import PriceTable, Usage
 from ..core.requests import ImageInput, ImageRequest
 from ..provider.client import CancelToken, ImagesClient
 from ..provider.errors import Cancelled, ProviderError, StreamInterrupted
@@ -39,8 +38,8 @@ CRASH_ENV = "GPTIMG_TEST_CRASH_AFTER"
 
 # A file path, raw bytes with a name, or pixels (an RGB/RGBA uint8 array, e.g. an expanded canvas);
 # masks may also be a painted numpy array where 255 = edit.
-InputSource = Union[str, Path, tuple[str, bytes], np.ndarray]
-MaskSource = Union[str, Path, tuple[str, bytes], np.ndarray]
+InputSource = str | Path | tuple[str, bytes] | np.ndarray
+MaskSource = str | Path | tuple[str, bytes] | np.ndarray
 
 
 @dataclass(frozen=True)
@@ -265,16 +264,7 @@ class JobPipeline:
 
     def _record(self, spec: JobSpec, prepared: PreparedJob) -> Job:
         request = prepared.request
-        est = estimate(
-            self.prices,
-            request.model,
-            request.prompt,
-            request.size,
-            request.quality,
-            request.n,
-            request.partial_images if request.stream else 0,
-            tuple((img.width, img.height) for img in request.images),
-        )
+        est = request.estimate(self.prices)
         roles = list(spec.roles) + [None] * (len(request.images) - len(spec.roles))
         inputs = [(img.data, img.filename, role) for img, role in zip(request.images, roles)]
         description = request.describe()

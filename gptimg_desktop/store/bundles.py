@@ -21,9 +21,7 @@ from __future__ import annotations
 import collections
 import hashlib
 import json
-import os
 import sqlite3
-import tempfile
 import zipfile
 import zlib
 from collections.abc import Iterator, Mapping, Sequence
@@ -48,6 +46,7 @@ from .bundle_format import (
     show,
 )
 from .db import utc_timestamp
+from .files import atomic_file
 from .history import INTERRUPTED_MESSAGE, HistoryStore, RecordNotFound, redact_secrets
 
 __all__ = [
@@ -240,24 +239,12 @@ def _ledger_json(row: Any) -> dict[str, Any]:
 
 
 def _write_zip_atomically(dest: Path, manifest: Mapping[str, Any], store: HistoryStore, files: Sequence[str]) -> None:
-    """Write the zip to a temporary file beside ``dest``, then rename it over ``dest`` (never a partial bundle)."""
-    fd, tmp_name = tempfile.mkstemp(dir=dest.parent, prefix=f".{dest.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as raw:
-            with zipfile.ZipFile(raw, "w", allowZip64=True) as zf:
-                manifest_info = _member_info(MANIFEST_NAME, zipfile.ZIP_DEFLATED)
-                zf.writestr(manifest_info, json.dumps(manifest, ensure_ascii=False, indent=1).encode("utf-8"))
-                for rel in files:
-                    _copy_into_zip(zf, store, rel)
-            raw.flush()
-            os.fsync(raw.fileno())
-        os.replace(tmp_name, dest)
-    except BaseException:
-        try:
-            os.unlink(tmp_name)
-        except FileNotFoundError:
-            pass
-        raise
+    """Write the zip beside ``dest`` and rename it over ``dest`` only when complete (never a partial bundle)."""
+    with atomic_file(dest) as raw, zipfile.ZipFile(raw, "w", allowZip64=True) as zf:
+        manifest_info = _member_info(MANIFEST_NAME, zipfile.ZIP_DEFLATED)
+        zf.writestr(manifest_info, json.dumps(manifest, ensure_ascii=False, indent=1).encode("utf-8"))
+        for rel in files:
+            _copy_into_zip(zf, store, rel)
 
 
 def _member_info(name: str, compression: int) -> zipfile.ZipInfo:

@@ -6,26 +6,31 @@ database always points at exactly the bytes that were recorded.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 import re
 import tempfile
+from collections.abc import Iterator
 from pathlib import Path, PurePosixPath
+from typing import BinaryIO
 
 _EXT_RE = re.compile(r"^[a-z0-9]{1,10}$")
 
 
-def atomic_write(path: Path, data: bytes) -> None:
-    """Write ``data`` to ``path`` so that ``path`` holds either the old content or all of the new, never a part.
+@contextlib.contextmanager
+def atomic_file(path: Path) -> Iterator[BinaryIO]:
+    """A binary file that replaces ``path`` only when the ``with`` block finishes without an error.
 
     The bytes go to a temporary file in the same folder (os.replace is only atomic within one file system),
     are flushed to disk, then renamed over ``path``; the folder is synced so the rename survives a power cut.
+    On any error the temporary file is removed and ``path`` keeps its old content.
     """
     path = Path(path)
     fd, tmp_name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
         with os.fdopen(fd, "wb") as tmp:
-            tmp.write(data)
+            yield tmp
             tmp.flush()
             os.fsync(tmp.fileno())
         os.replace(tmp_name, path)
@@ -36,6 +41,12 @@ def atomic_write(path: Path, data: bytes) -> None:
             pass
         raise
     _fsync_dir(path.parent)
+
+
+def atomic_write(path: Path, data: bytes) -> None:
+    """Write ``data`` to ``path`` so that ``path`` holds either the old content or all of the new, never a part."""
+    with atomic_file(path) as tmp:
+        tmp.write(data)
 
 
 def _fsync_dir(folder: Path) -> None:

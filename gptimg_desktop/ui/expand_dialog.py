@@ -103,9 +103,10 @@ class ExpandCanvasDialog(QDialog):
             self.result.setText(str(exc))
             ok.setEnabled(False)
             return
-        l, t, r, b = self._valid
-        new_w, new_h = self._w + l + r, self._h + t + b
-        note = "" if self._valid == requested else f" (adjusted to +{l} left, +{t} top, +{r} right, +{b} bottom)"
+        left, top, right, bottom = self._valid
+        new_w, new_h = self._w + left + right, self._h + top + bottom
+        note = "" if self._valid == requested else (
+            f" (adjusted to +{left} left, +{top} top, +{right} right, +{bottom} bottom)")
         self.result.setText(f"New canvas: {new_w}×{new_h}{note}.")
         ok.setEnabled(True)
 

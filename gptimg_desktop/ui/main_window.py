@@ -13,7 +13,7 @@ import logging
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
+from collections.abc import Callable
 
 import numpy as np
 from PySide6.QtCore import QByteArray, QSettings, QSize, Qt, QTimer, Signal
@@ -39,7 +39,6 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from ..core.pricing import estimate
 from ..core.prompt_roles import role_wording
 from ..jobs.pipeline import JobSpec
 from ..jobs.queue import JobQueue, JobResult
@@ -655,9 +654,7 @@ class MainWindow(QMainWindow):
 
     def _within_budget(self, spec: JobSpec) -> bool:
         """Warn at 80 % of a budget; ask before a job whose estimate would cross one."""
-        req = spec.request
-        est = estimate(self.prices, req.model, req.prompt, req.size, req.quality, req.n,
-                       req.partial_images if req.stream else 0, tuple(self._input_sizes))
+        est = spec.request.estimate(self.prices, tuple(self._input_sizes))
         status = self.store.budget_status(self.project, est.credits, est.cost_usd)
         if status.blocks:
             if not self.confirm_over_budget(status.message):
