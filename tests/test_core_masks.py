@@ -202,11 +202,11 @@ def test_expand_to_valid_on_fixed_size_models():
     spec = find_model("gpt-image-1.5")
     assert masks.expand_to_valid(spec, 1024, 1024, 100, 0, 0, 0) == (512, 0, 0, 0)
     assert masks.expand_to_valid(spec, 1024, 1024, 0, 300, 0, 300) == (0, 256, 0, 256)
-    l, t, r, b = masks.expand_to_valid(spec, 1200, 800, 0, 0, 0, 0)
-    assert (1200 + l + r, 800 + t + b) == (1536, 1024)
+    left, top, right, bottom = masks.expand_to_valid(spec, 1200, 800, 0, 0, 0, 0)
+    assert (1200 + left + right, 800 + top + bottom) == (1536, 1024)
     # More than any fixed size holds: the closest size that still holds the image.
-    l, t, r, b = masks.expand_to_valid(spec, 1024, 1024, 0, 0, 900, 0)
-    assert (1024 + l + r, 1024 + t + b) == (1536, 1024) and l == 0
+    left, top, right, bottom = masks.expand_to_valid(spec, 1024, 1024, 0, 0, 900, 0)
+    assert (1024 + left + right, 1024 + top + bottom) == (1536, 1024) and left == 0
 
 
 def test_expand_to_valid_refuses_what_cannot_fit():

@@ -26,6 +26,7 @@ from gptimg_desktop.jobs.pipeline import JobListener, JobPipeline, JobSpec, reco
 from gptimg_desktop.provider.client import ImagesClient
 from gptimg_desktop.provider.config import ProviderConfig
 from gptimg_desktop.store.history import HistoryStore
+from support import gradient_photo
 
 KEY = "sk-test-reliability-faults-0123"
 TIMEOUT_MS = 30_000
@@ -70,14 +71,7 @@ class Partials(JobListener):
         self.retries.append((attempt, delay, error.user_message))
 
 
-def _photo(path, size=(1024, 1024)):
-    w, h = size
-    arr = np.zeros((h, w, 3), np.uint8)
-    arr[..., 0] = np.linspace(20, 230, w, dtype=np.uint8)[None, :]
-    arr[..., 1] = np.linspace(40, 160, h, dtype=np.uint8)[:, None]
-    arr[..., 2] = 110
-    Image.fromarray(arr).save(path)
-    return path
+_photo = gradient_photo
 
 
 @pytest.fixture

@@ -17,12 +17,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 from PIL import Image
-from PySide6.QtCore import QMimeData, QPointF, Qt, QUrl
-from PySide6.QtGui import QDragEnterEvent, QDropEvent, QImage
-from PySide6.QtWidgets import QApplication, QWidget
+from PySide6.QtGui import QImage
 
 from gptimg_desktop.store.history import HistoryStore
 from gptimg_desktop.ui.image_loading import load_note
+from support import drop_files
 
 KEY = "sk-test-reliability-inputs-0123"
 TIMEOUT_MS = 30_000
@@ -182,19 +181,6 @@ def _good(path: Path, size=(1024, 1024)) -> str:
     return str(path)
 
 
-def _drop(widget: QWidget, paths: list[str]) -> None:
-    mime = QMimeData()
-    mime.setUrls([QUrl.fromLocalFile(p) for p in paths])
-    pos = widget.rect().center()
-    args = (Qt.DropAction.CopyAction, mime, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier)
-    try:
-        enter = QDragEnterEvent(QPointF(pos), *args)
-    except TypeError:  # PySide6 6.11 takes a QPoint here
-        enter = QDragEnterEvent(pos, *args)
-    QApplication.sendEvent(widget, enter)
-    QApplication.sendEvent(widget, QDropEvent(QPointF(pos), *args))
-
-
 def _rgb(image: QImage) -> np.ndarray:
     rgba = image.convertToFormat(QImage.Format.Format_RGBA8888)
     arr = np.frombuffer(rgba.constBits(), np.uint8).reshape(rgba.height(), rgba.bytesPerLine())
@@ -228,7 +214,7 @@ def test_refused_files_name_the_file_and_the_reason(qtbot, editing, tmp_path, na
     window = editing
     path = tmp_path / name
     maker(path)
-    _drop(window.tray, [str(path)])
+    drop_files(window.tray, [str(path)])
     qtbot.waitUntil(lambda: bool(window.refusals) and not window.tray.is_loading(), timeout=10_000)
     assert window.tray.count() == 1
     assert name in window.refusals[-1] and reason in window.refusals[-1]
@@ -247,7 +233,7 @@ def test_odd_files_are_converted_correctly(qtbot, editing, tmp_path, name, maker
     window = editing
     path = tmp_path / name
     maker(path)
-    _drop(window.tray, [str(path)])
+    drop_files(window.tray, [str(path)])
     qtbot.waitUntil(lambda: window.tray.count() == 2 and not window.tray.is_loading(), timeout=10_000)
     added = window.tray.references()[1]
     assert (added.width, added.height) == size and added.name == name

@@ -19,7 +19,6 @@ import httpx
 import keyring
 import numpy as np
 import pytest
-from keyring.backend import KeyringBackend
 from PIL import Image
 from PySide6.QtWidgets import QWidget
 
@@ -29,6 +28,7 @@ from gptimg_desktop.provider.client import ImagesClient
 from gptimg_desktop.provider.config import ProviderConfig
 from gptimg_desktop.provider.errors import ProviderConfigError
 from gptimg_desktop.store.history import HistoryStore
+from support import MemoryKeyring
 
 KEY = "sk-proj-LEAKCHECK-" + secrets.token_hex(16)
 SECRET_PART = KEY.split("LEAKCHECK-")[1]  # the random part: found even if a prefix were cut off
@@ -57,23 +57,6 @@ def _photo(path: Path) -> Path:
     return path
 
 
-class MemoryKeyring(KeyringBackend):
-    """A keyring kept in memory; priority below zero so merely importing it never makes it the default."""
-
-    priority = -1
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.values: dict[tuple[str, str], str] = {}
-
-    def get_password(self, service, username):
-        return self.values.get((service, username))
-
-    def set_password(self, service, username, password):
-        self.values[(service, username)] = password
-
-    def delete_password(self, service, username):
-        self.values.pop((service, username), None)
 
 
 # ---------------------------------------------------------------------------------------------- the CLI

@@ -8,12 +8,12 @@ from __future__ import annotations
 import numpy as np
 import pytest
 from PIL import Image
-from PySide6.QtCore import QMimeData, QPoint, QPointF, Qt, QUrl
-from PySide6.QtGui import QDragEnterEvent, QDropEvent
+from PySide6.QtCore import QPoint, Qt
 from PySide6.QtTest import QTest
-from PySide6.QtWidgets import QApplication, QWidget
+from PySide6.QtWidgets import QWidget
 
 from gptimg_desktop.devserver.faults import Fault
+from support import drop_files, gradient_photo
 
 TIMEOUT_MS = 30_000
 
@@ -33,29 +33,7 @@ def window(qtbot, gptimg_home, monkeypatch):
 
 
 def _photo(path, size=(1024, 1024)):
-    w, h = size
-    arr = np.zeros((h, w, 3), np.uint8)
-    arr[..., 0] = np.linspace(30, 220, w, dtype=np.uint8)[None, :]
-    arr[..., 1] = np.linspace(60, 160, h, dtype=np.uint8)[:, None]
-    arr[..., 2] = 120
-    Image.fromarray(arr).save(path)
-    return str(path)
-
-
-def _drop(widget: QWidget, paths: list[str]) -> None:
-    mime = QMimeData()
-    mime.setUrls([QUrl.fromLocalFile(p) for p in paths])
-    pos = widget.rect().center()
-    try:
-        enter = QDragEnterEvent(QPointF(pos), Qt.DropAction.CopyAction, mime, Qt.MouseButton.LeftButton,
-                                Qt.KeyboardModifier.NoModifier)
-    except TypeError:
-        enter = QDragEnterEvent(pos, Qt.DropAction.CopyAction, mime, Qt.MouseButton.LeftButton,
-                                Qt.KeyboardModifier.NoModifier)
-    QApplication.sendEvent(widget, enter)
-    drop = QDropEvent(QPointF(pos), Qt.DropAction.CopyAction, mime, Qt.MouseButton.LeftButton,
-                      Qt.KeyboardModifier.NoModifier)
-    QApplication.sendEvent(widget, drop)
+    return str(gradient_photo(path, size))
 
 
 def _paint_stroke(canvas, start: QPoint, steps: int = 12, dx: int = 10, dy: int = 4) -> None:
@@ -144,12 +122,12 @@ def test_open_paint_undo_redo(qtbot, window, tmp_path):
 
 
 def test_drop_image_on_canvas_and_references_on_tray(qtbot, window, tmp_path):
-    _drop(window.canvas, [_photo(tmp_path / "base.png")])
+    drop_files(window.canvas, [_photo(tmp_path / "base.png")])
     qtbot.waitUntil(lambda: not window.canvas.image().isNull(), timeout=TIMEOUT_MS)
     refs = [_photo(tmp_path / f"ref{i}.png", (512, 512)) for i in range(2)]
     bad = tmp_path / "notes.png"
     bad.write_text("not an image")
-    _drop(window.tray, [*refs, str(bad)])
+    drop_files(window.tray, [*refs, str(bad)])
     qtbot.waitUntil(lambda: window.tray.count() == 2 and not window.tray.is_loading(), timeout=TIMEOUT_MS)
     assert "notes.png" in window.tray.message()
     window.tray.set_role(0, "style")

@@ -4,30 +4,15 @@ from __future__ import annotations
 
 import keyring
 import pytest
-from keyring.backend import KeyringBackend
 
 from gptimg_desktop.core.pricing import PriceTable
 from gptimg_desktop.store.history import HistoryStore
 from gptimg_desktop.ui.settings_dialog import SESSION_KEYS, SettingsDialog
+from support import MemoryKeyring
 
 KEY = "sk-test-settings-0123456789abcdef"
 
 
-class MemoryKeyring(KeyringBackend):
-    priority = -1  # never chosen automatically
-
-    def __init__(self):
-        super().__init__()
-        self.values: dict[tuple[str, str], str] = {}
-
-    def get_password(self, service, username):
-        return self.values.get((service, username))
-
-    def set_password(self, service, username, password):
-        self.values[(service, username)] = password
-
-    def delete_password(self, service, username):
-        self.values.pop((service, username), None)
 
 
 @pytest.fixture
