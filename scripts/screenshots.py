@@ -90,7 +90,23 @@ def main() -> int:
     pump(0.5)
     shot("editor-masked-edit")
 
-    versions = window.store.list_versions()
+    # A branch: go back to the first poster and try a night-time variant, and star the favourite.
+    first = window.store.list_versions()[-1]
+    window.continue_from(first.id)
+    pump(1.0)
+    canvas.clear_mask()
+    prompt.set_prompt("Same poster at night, neon sign glow")
+    prompt.quality_combo.setCurrentIndex(prompt.quality_combo.findData("low"))
+    window.run()
+    wait_done(3)
+    window.store.set_star(window.store.list_versions()[0].id, True)
+    window.bottom_tabs.setCurrentWidget(window.history)
+    window.history.refresh()
+    pump(1.0)
+    shot("history")
+
+    edits = [v for v in window.store.list_versions() if v.kind == "edit" and v.parent_id]
+    versions = edits[-1:] or window.store.list_versions()
     if versions:
         window.compare_with_parent(versions[0].id)
         pump(1.0)
