@@ -2,21 +2,20 @@
 
 The window owns the actions and wires widgets to the job queue; widgets never talk to each other
 directly. Everything slow (loading files, encoding, network, disk) happens off this thread: files
-load through ImageLoader, jobs run in the JobQueue's worker.
+load through ImageLoader, jobs run in the JobQueue's worker. What the history asks of a stored
+version lives in version_actions.py, the local image operations in image_actions.py and exports
+in export_actions.py; the window forwards its public methods there.
 """
 
 from __future__ import annotations
 
-import io
 import json
 import logging
-import uuid
 from dataclasses import dataclass
 from pathlib import Path
 from collections.abc import Callable
 
-import numpy as np
-from PySide6.QtCore import QByteArray, QSettings, QSize, Qt, QTimer, Signal
+from PySide6.QtCore import QByteArray, QSettings, QSize, Qt, Signal
 from PySide6.QtGui import QAction, QCloseEvent, QIcon, QImage, QKeySequence, QPixmap
 from PySide6.QtWidgets import (
     QApplication,
@@ -43,14 +42,16 @@ from ..core.prompt_roles import role_wording
 from ..jobs.pipeline import JobSpec
 from ..jobs.queue import JobQueue, JobResult
 from . import bundle_actions
-from .background import run_background
 from .compare_view import open_compare_dialog
 from .canvas import ImageCanvas, Tool
+from .export_actions import ExportActions
 from .history_panel import HistoryView
+from .image_actions import ImageActions, qimage_to_array  # qimage_to_array is also imported from here
 from .image_loading import ImageLoader, load_note
 from .jobs_view import JobsView
 from .prompt_panel import PromptPanel, PromptSettings
 from .reference_tray import ReferenceTray
+from .version_actions import VersionActions
 
 log = logging.getLogger("gptimg.ui")
 
@@ -93,19 +94,6 @@ def _action(parent, name: str, text: str, shortcut=None, checkable=False, tip: s
     return action
 
 
-def qimage_to_array(image: QImage) -> np.ndarray:
-    """A copy of ``image`` as an RGBA uint8 array (one memcpy; encoding happens later, off this thread)."""
-    rgba = image.convertToFormat(QImage.Format.Format_RGBA8888)
-    arr = np.frombuffer(rgba.constBits(), np.uint8).reshape(rgba.height(), rgba.bytesPerLine())
-    return arr[:, : rgba.width() * 4].reshape(rgba.height(), rgba.width(), 4).copy()
-
-
-def _provenance(version) -> dict:
-    """What an exported file carries about where it came from."""
-    return {"prompt": version.prompt, "model": version.model, "size": version.size, "quality": version.quality,
-            "parent": version.parent_id, "version": version.id}
-
-
 class MainWindow(QMainWindow):
     providerSettingsRequested = Signal()
 
@@ -141,6 +129,9 @@ class MainWindow(QMainWindow):
         self._loader = ImageLoader(self)
         self._loader.loaded.connect(self._image_loaded)
         self._pending_load: dict[str, tuple[str, str | None]] = {}
+        self.version_actions = VersionActions(self)
+        self.image_actions = ImageActions(self)
+        self.export_actions = ExportActions(self)
 
         self._build_widgets(demo, provider_label)
         self._build_actions()
@@ -374,8 +365,9 @@ class MainWindow(QMainWindow):
 
     def _connect(self) -> None:
         c = self.canvas
+        versions, images, exports = self.version_actions, self.image_actions, self.export_actions
         self.actionOpen.triggered.connect(self.open_image_dialog)
-        self.actionExport.triggered.connect(self.export_dialog)
+        self.actionExport.triggered.connect(exports.export_dialog)
         self.actionNew.triggered.connect(self.new_image)
         self.actionQuit.triggered.connect(self.close)
         self.actionSettings.triggered.connect(self.open_settings)
@@ -392,10 +384,10 @@ class MainWindow(QMainWindow):
         self.actionShrinkMask.triggered.connect(lambda: self._mask_amount("Shrink mask", "Shrink by", c.shrink_mask))
         self.actionFeatherMask.triggered.connect(lambda: self._mask_amount("Feather mask", "Feather radius", c.feather_mask))
         self.actionToggleMask.toggled.connect(c.set_mask_visible)
-        self.actionExpandCanvas.triggered.connect(self.expand_canvas_dialog)
-        self.actionCutout.triggered.connect(self.cutout)
-        self.actionUseAsReference.triggered.connect(self.use_current_as_reference)
-        self.actionCompare.toggled.connect(self.set_compare)
+        self.actionExpandCanvas.triggered.connect(images.expand_canvas_dialog)
+        self.actionCutout.triggered.connect(images.cutout)
+        self.actionUseAsReference.triggered.connect(images.use_current_as_reference)
+        self.actionCompare.toggled.connect(versions.set_compare)
         self.actionZoomIn.triggered.connect(c.zoom_in)
         self.actionZoomOut.triggered.connect(c.zoom_out)
         self.actionFit.triggered.connect(c.fit_to_window)
@@ -418,9 +410,9 @@ class MainWindow(QMainWindow):
         self.prompt.runRequested.connect(self.run)
         self.prompt.cancelRequested.connect(self.cancel_current)
         self.prompt.finalizeRequested.connect(self.finalize_at_high)
-        self.prompt.cutoutRequested.connect(self._cutout_offer)
+        self.prompt.cutoutRequested.connect(images.cutout_offer)
         self.tray.changed.connect(self._update_mode)
-        self.tray.useCurrentRequested.connect(self.use_current_as_reference)
+        self.tray.useCurrentRequested.connect(images.use_current_as_reference)
         self.tray.refused.connect(lambda msg: self.statusBar().showMessage(msg, 8000))
 
         self.jobs.jobQueued.connect(self._job_queued)
@@ -435,14 +427,14 @@ class MainWindow(QMainWindow):
         self.jobs_view.cancelJob.connect(self.jobs.cancel)
         self.jobs_view.retryJob.connect(self._retry_ticket)
 
-        self.history.versionActivated.connect(self.show_version)
-        self.history.continueRequested.connect(self.continue_from)
-        self.history.restoreInputsRequested.connect(self.restore_inputs)
-        self.history.rerunRequested.connect(self.rerun)
-        self.history.compareRequested.connect(self.compare_with_parent)
-        self.history.rerunWithChanges.connect(self.rerun_with_changes)
+        self.history.versionActivated.connect(versions.show_version)
+        self.history.continueRequested.connect(versions.continue_from)
+        self.history.restoreInputsRequested.connect(versions.restore_inputs)
+        self.history.rerunRequested.connect(versions.rerun)
+        self.history.compareRequested.connect(versions.compare_with_parent)
+        self.history.rerunWithChanges.connect(versions.rerun_with_changes)
         self.history.compareRequested2.connect(lambda a, b: open_compare_dialog(self, self.store, a, b))
-        self.history.exportRequested.connect(self.export_version)
+        self.history.exportRequested.connect(exports.export_version)
         self.history.exportBranchRequested.connect(
             lambda v: bundle_actions.export_branch_dialog(self, self.store, v, self._bundle_done, self._last_dir()))
         self.history.projectChanged.connect(self._project_changed)
@@ -523,6 +515,25 @@ class MainWindow(QMainWindow):
             self.totals_label.setToolTip(status.message)
         self.totals_label.setText(text)
 
+    def _project_changed(self, name: str) -> None:
+        self.project = name or "Default"
+        self._update_totals()
+
+    def _bundle_done(self, message: str, error: str) -> None:
+        if error:
+            self.prompt.set_error(error)
+        else:
+            self.statusBar().showMessage(message, 10000)
+        self.history.refresh()
+        self._update_totals()
+
+    def open_ledger(self) -> None:
+        from .ledger_view import LedgerDialog
+
+        dialog = LedgerDialog(self.store, self)
+        dialog.view.budgetsChanged.connect(self._update_totals)
+        dialog.exec()
+
     def _undo_state(self, can_undo: bool, can_redo: bool) -> None:
         self.actionUndo.setEnabled(can_undo)
         self.actionRedo.setEnabled(can_redo)
@@ -572,7 +583,7 @@ class MainWindow(QMainWindow):
         note = load_note(image)
         self.statusBar().showMessage(note or f"{name} · {image.width()}×{image.height()}", 8000 if note else 5000)
         self._update_mode()
-        self._apply_restored_mask()
+        self.version_actions.apply_restored_mask()
 
     def new_image(self) -> None:
         self.canvas.clear_image()
@@ -580,16 +591,6 @@ class MainWindow(QMainWindow):
         self.current_version_id = None
         self.result_strip.setVisible(False)
         self._update_mode()
-
-    def show_version(self, version_id: str) -> None:
-        version = self.store.get_version(version_id)
-        if version is None:
-            return
-        self.open_image(str(version.path), version_id=version_id)
-
-    def continue_from(self, version_id: str) -> None:
-        self.show_version(version_id)
-        self.statusBar().showMessage("The next edit continues from this version (a new branch).", 5000)
 
     # ------------------------------------------------------------------ running
     def _canvas_input(self):
@@ -784,244 +785,50 @@ class MainWindow(QMainWindow):
                 self._tray_icon.show()
             self._tray_icon.showMessage(title, text)
 
-    # ------------------------------------------------------------------ history actions
+    # ------------------------------------------------------------------ forwarded to the controllers
+    # Other code and the tests call these on the window; the work lives in version_actions.py,
+    # image_actions.py and export_actions.py.
+    def show_version(self, version_id: str) -> None:
+        self.version_actions.show_version(version_id)
+
+    def continue_from(self, version_id: str) -> None:
+        self.version_actions.continue_from(version_id)
+
     def restore_inputs(self, version_id: str) -> None:
-        """Bring back exactly what made a version: prompt, settings, canvas image, mask and references."""
-        version = self.store.get_version(version_id)
-        if version is None:
-            return
-        job = self.store.get_job(version.job_id)
-        params = dict(job.params)
-        restored = {**self.prompt.settings().to_dict(), **params, "prompt": params.get("user_prompt", job.prompt)}
-        try:
-            self.prompt.apply_settings(PromptSettings.from_dict(restored))
-        except (TypeError, ValueError) as exc:
-            self.prompt.set_error(f"Some settings of that version could not be restored: {exc}")
-        inputs = self.store.job_inputs(job.id)
-        images = list(inputs.images)
-        if params.get("canvas_image") and images:
-            canvas_path = images.pop(0)[0]
-            parent = self.store.get_version(job.parent_version_id) if job.parent_version_id else None
-            self._restore_mask_path = str(inputs.mask) if inputs.mask else None
-            self.open_image(str(parent.path if parent else canvas_path), version_id=parent.id if parent else None)
-        elif job.kind == "generate":
-            self.new_image()
-        self.tray.clear()
-        if images:
-            self.tray.add_files([str(path) for path, _name, _role in images],
-                                [role or None for _path, _name, role in images])
-        self.statusBar().showMessage("Inputs restored: prompt, settings, image, mask and references.", 6000)
-
-    def _apply_restored_mask(self) -> None:
-        path = getattr(self, "_restore_mask_path", None)
-        self._restore_mask_path = None
-        if not path:
-            return
-
-        def work():
-            from ..core.images import edit_array_from_mask
-
-            return edit_array_from_mask(Path(path).read_bytes())
-
-        def done(mask, error: str) -> None:
-            if error or mask is None:
-                self.prompt.set_error(f"The mask could not be restored: {error}")
-                return
-            image = self.canvas.image()
-            if mask.shape == (image.height(), image.width()):
-                self.canvas.set_mask_array(mask)
-                self._update_mode()
-
-        run_background(work, done)
-
-    def rerun_with_changes(self, version_id: str, changes: dict) -> None:
-        self.restore_inputs(version_id)
-        allowed = {k: v for k, v in changes.items() if k in ("quality", "size", "n")}
-        self.prompt.apply_settings(PromptSettings.from_dict({**self.prompt.settings().to_dict(), **allowed}))
-        QTimer.singleShot(50, self.run)
-
-    def export_version(self, version_id: str) -> None:
-        version = self.store.get_version(version_id)
-        if version is None:
-            return
-        default = str(Path(self._last_dir()) / f"gptimg-{version_id}.png")
-        path, _ = QFileDialog.getSaveFileName(self, "Export version", default,
-                                              "PNG (*.png);;JPEG (*.jpg *.jpeg);;WebP (*.webp)")
-        if path:
-            self.export_version_to(version_id, path)
-
-    def export_version_to(self, version_id: str, path: str) -> None:
-        """Export a stored version with its provenance embedded, off the GUI thread."""
-        from ..core.export import encode_with_metadata, format_for_path
-
-        version = self.store.get_version(version_id)
-        try:
-            fmt = format_for_path(path)
-        except ValueError as exc:
-            self.prompt.set_error(str(exc))
-            return
-        metadata = _provenance(version)
-
-        def work() -> str:
-            from PIL import Image
-
-            from ..store.files import atomic_write
-
-            with Image.open(version.path) as img:
-                atomic_write(Path(path), encode_with_metadata(img, fmt, metadata))
-            return path
-
-        run_background(work, self._export_done)
-
-    def _bundle_done(self, message: str, error: str) -> None:
-        if error:
-            self.prompt.set_error(error)
-        else:
-            self.statusBar().showMessage(message, 10000)
-        self.history.refresh()
-        self._update_totals()
-
-    def _project_changed(self, name: str) -> None:
-        self.project = name or "Default"
-        self._update_totals()
-
-    def open_ledger(self) -> None:
-        from .ledger_view import LedgerDialog
-
-        dialog = LedgerDialog(self.store, self)
-        dialog.view.budgetsChanged.connect(self._update_totals)
-        dialog.exec()
+        self.version_actions.restore_inputs(version_id)
 
     def rerun(self, version_id: str) -> None:
-        self.restore_inputs(version_id)
-        version = self.store.get_version(version_id)
-        if version and version.parent_id:
-            self.show_version(version.parent_id)
-        QTimer.singleShot(50, self.run)
+        self.version_actions.rerun(version_id)
+
+    def rerun_with_changes(self, version_id: str, changes: dict) -> None:
+        self.version_actions.rerun_with_changes(version_id, changes)
 
     def compare_with_parent(self, version_id: str) -> None:
-        version = self.store.get_version(version_id)
-        if version is None or not version.parent_id:
-            self.statusBar().showMessage("This version has no parent to compare with.", 5000)
-            return
-        parent = self.store.get_version(version.parent_id)
-        self.show_version(version_id)
-        self._compare_key = f"compare:{parent.path}"
-        self._loader.loaded.connect(self._compare_loaded)
-        self._loader.load(self._compare_key, str(parent.path))
-
-    def _compare_loaded(self, key: str, image: QImage, _error: str) -> None:
-        if key != getattr(self, "_compare_key", None):
-            return
-        self._loader.loaded.disconnect(self._compare_loaded)
-        if not image.isNull():
-            self.canvas.set_compare_image(image)
-            self.actionCompare.setChecked(True)
+        self.version_actions.compare_with_parent(version_id)
 
     def set_compare(self, on: bool) -> None:
-        if not on:
-            self.canvas.set_compare_image(None)
-            return
-        if self.current_version_id:
-            version = self.store.get_version(self.current_version_id)
-            if version and version.parent_id:
-                self.compare_with_parent(self.current_version_id)
-                return
-        self.statusBar().showMessage("Pick a version that has a parent to compare.", 5000)
-        self.actionCompare.setChecked(False)
+        self.version_actions.set_compare(on)
 
-    # ------------------------------------------------------------------ image operations
     def expand_canvas_dialog(self) -> None:
-        from .expand_dialog import ExpandCanvasDialog
-
-        image = self.canvas.image()
-        dialog = ExpandCanvasDialog(image.width(), image.height(), self.prompt.settings().model, self)
-        if dialog.exec():
-            left, top, right, bottom = dialog.margins()
-            self.canvas.expand_canvas(left, top, right, bottom)
-            self.source.modified = True
-            self._update_mode()
+        self.image_actions.expand_canvas_dialog()
 
     def use_current_as_reference(self) -> None:
-        if self.canvas.image().isNull():
-            return
-        if self.source.path and not self.source.modified:
-            self.tray.add_files([self.source.path])
-        else:
-            self.tray.add_image(self.canvas.image())
-
-    def _cutout_offer(self) -> None:
-        self.statusBar().showMessage(
-            "After the result arrives, use Image → Cut Out Background to make its background transparent.", 8000
-        )
+        self.image_actions.use_current_as_reference()
 
     def cutout(self) -> None:
-        if self.canvas.image().isNull():
-            return
-        image = qimage_to_array(self.canvas.image())
-        target = self.scratch_dir / f"cutout-{uuid.uuid4().hex[:8]}.png"
-        self.statusBar().showMessage("Cutting out the background…")
-
-        def work() -> str:
-            from PIL import Image
-
-            from ..core.images import cutout_background
-            from ..store.files import atomic_write
-
-            result = cutout_background(Image.fromarray(image))
-            buf = io.BytesIO()
-            result.save(buf, "PNG", compress_level=1)
-            atomic_write(target, buf.getvalue())
-            return str(target)
-
-        run_background(work, self._cutout_done)
-
-    def _cutout_done(self, path: str | None, error: str) -> None:
-        if error or not path:
-            self.prompt.set_error(f"Cutout failed: {error}")
-            return
-        self.open_image(path)
-        self.source.modified = True
-        self.statusBar().showMessage("Background cut out locally (transparent PNG). Export to save it.", 8000)
+        self.image_actions.cutout()
 
     def export_dialog(self) -> None:
-        if self.canvas.image().isNull():
-            return
-        default = str(Path(self._last_dir()) / f"gptimg-{self.current_version_id or 'image'}.png")
-        path, _ = QFileDialog.getSaveFileName(self, "Export image", default,
-                                              "PNG (*.png);;JPEG (*.jpg *.jpeg);;WebP (*.webp)")
-        if path:
-            self.export_to(path)
+        self.export_actions.export_dialog()
 
     def export_to(self, path: str) -> None:
-        """Export the current image with its provenance embedded, off the GUI thread."""
-        from ..core.export import encode_with_metadata, format_for_path
+        self.export_actions.export_to(path)
 
-        try:
-            fmt = format_for_path(path)
-        except ValueError as exc:
-            self.prompt.set_error(str(exc))
-            return
-        version = self.store.get_version(self.current_version_id) if self.current_version_id else None
-        metadata = _provenance(version) if version is not None else {}
-        image = qimage_to_array(self.canvas.image())
+    def export_version(self, version_id: str) -> None:
+        self.export_actions.export_version(version_id)
 
-        def work() -> str:
-            from PIL import Image
-
-            from ..store.files import atomic_write
-
-            atomic_write(Path(path), encode_with_metadata(Image.fromarray(image), fmt, metadata))
-            return path
-
-        run_background(work, self._export_done)
-
-    def _export_done(self, path: str | None, error: str) -> None:
-        if error:
-            self.prompt.set_error(f"Export failed: {error}. Check the folder is writable and try again.")
-        else:
-            self.settings.setValue("files/last_dir", str(Path(path).parent))
-            self.statusBar().showMessage(f"Exported {path}", 6000)
+    def export_version_to(self, version_id: str, path: str) -> None:
+        self.export_actions.export_version_to(version_id, path)
 
     def open_settings(self) -> None:
         if self._open_settings is not None:
