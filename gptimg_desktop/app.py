@@ -91,6 +91,9 @@ def _qsettings():
 def ensure_app():
     from PySide6.QtWidgets import QApplication
 
+    from .malloc_tuning import return_big_buffers_to_os
+
+    return_big_buffers_to_os()  # 4K frames come and go all session: don't let them fragment the heap
     app = QApplication.instance()
     if app is None:
         app = QApplication(sys.argv[:1])

@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 import os
 from dataclasses import dataclass
-from typing import Mapping
+from collections.abc import Mapping
 
 from .provider.config import DEMO_API_KEY, ProviderConfig, demo_config
 from .provider.keys import get_api_key
@@ -91,7 +91,7 @@ def choose_provider(store, environ: Mapping[str, str] = os.environ, start_demo: 
 def start_demo_provider(delay: float = 0.35) -> ProviderChoice:
     from .devserver.server import DevServer
 
-    server = DevServer(port=0, delay=delay)
+    server = DevServer(port=0, delay=delay, keep_uploads=False)
     server.start()
     log.info("demo mode: local Images API at %s", server.url)
     return ProviderChoice(demo_config(server.url), "demo", server)

@@ -484,11 +484,11 @@ def painted_mask_to_api_mask(
     w, h = target_size
     # A soft brush edge counts as editable from 1/8 coverage on: the blend-back then fades the
     # result in over the soft edge, so the model must be allowed to repaint it.
-    edit = np.where(edit >= EDIT_THRESHOLD, 255, 0).astype(np.uint8)
+    edit = np.where(edit >= EDIT_THRESHOLD, np.uint8(255), np.uint8(0))
     if edit.shape != (h, w):
         # Bilinear then threshold: smoother outlines than nearest when scaling either way.
         edit = np.asarray(Image.fromarray(edit, "L").resize((w, h), Image.Resampling.BILINEAR))
-    alpha = np.where(edit >= 128, 0, 255).astype(np.uint8)
+    alpha = np.where(edit >= 128, np.uint8(0), np.uint8(255))  # uint8 scalars: no 66 MB int64 temporary at 4K
     data = _encode_black_rgba_png(alpha)
     return ImageInput(filename="mask.png", data=data, format="png", width=w, height=h, has_alpha=True)
 

@@ -211,17 +211,31 @@ def blend_back(original: np.ndarray, result: np.ndarray, mask: np.ndarray, feath
     """
     assert original.shape == result.shape, f"original {original.shape} and result {result.shape} differ"
     assert original.shape[:2] == mask.shape, f"mask {mask.shape} does not match image {original.shape[:2]}"
+    return blend_with_alpha(original, result, blend_alpha(mask, feather_px))
+
+
+def blend_alpha(mask: np.ndarray, feather_px: int = 0) -> np.ndarray:
+    """The per-pixel weight of the result in ``blend_back``: the mask, feathered inward by ``feather_px``.
+
+    Depends on the mask only, so a job can build it while the request is still running.
+    """
     mask = _as_mask(mask)
+    if feather_px <= 0 or bbox(mask) is None:
+        return mask
+    half = max(1, feather_px // 2)
+    # Erode by half the feather and blur by the other half: the ramp starts at ~0 on the mask
+    # edge and reaches full strength feather_px inside; min() keeps it inside the mask exactly.
+    return np.minimum(feather(shrink(mask, half), feather_px - half), mask)
+
+
+def blend_with_alpha(original: np.ndarray, result: np.ndarray, alpha: np.ndarray) -> np.ndarray:
+    """``result`` weighted by ``alpha`` (uint8, from ``blend_alpha``) over ``original``; exact where alpha is 0 or 255."""
+    assert original.shape == result.shape, f"original {original.shape} and result {result.shape} differ"
+    assert original.shape[:2] == alpha.shape, f"mask {alpha.shape} does not match image {original.shape[:2]}"
     out = original.copy()
-    box = bbox(mask)
+    box = bbox(alpha)
     if box is None:
         return out
-    alpha = mask
-    if feather_px > 0:
-        half = max(1, feather_px // 2)
-        # Erode by half the feather and blur by the other half: the ramp starts at ~0 on the mask
-        # edge and reaches full strength feather_px inside; min() keeps it inside the mask exactly.
-        alpha = np.minimum(feather(shrink(mask, half), feather_px - half), mask)
     x0, y0, x1, y1 = box
     a = alpha[y0:y1, x0:x1].astype(np.uint16)
     if original.ndim == 3:

@@ -7,11 +7,11 @@ resolution with numpy and resized, so even 3840x2160 takes a fraction of a secon
 
 from __future__ import annotations
 
-import re
-
 import colorsys
 import hashlib
 import io
+import re
+from collections.abc import Iterator
 
 import numpy as np
 from PIL import Image, ImageDraw, ImageFont
@@ -125,7 +125,9 @@ def edit(
         _vignette(changed, rng)
     else:
         overlay = _upscale(_overlay(width, height, rng, tint, colours[1]), width, height)
-        changed = Image.blend(rgb, overlay, 0.65)
+        # composite() with a constant mask is blend(rgb, overlay, 0.65) but lets go of the GIL meanwhile:
+        # in demo mode this server shares the editor's process, and blend() at 4K stalls its UI ~25 ms.
+        changed = Image.composite(overlay, rgb, Image.new("L", rgb.size, round(0.65 * 255)))
     _draw_caption(changed, prompt)
     if transparent:
         changed.putalpha(source.getchannel("A"))
@@ -135,15 +137,16 @@ def edit(
     return Image.composite(changed, source, _edit_area(mask, width, height))
 
 
-def partials(final: Image.Image, count: int) -> list[Image.Image]:
-    """``count`` previews of ``final`` at full size, coarse to fine, like a model refining its output."""
-    frames = []
+def partials(final: Image.Image, count: int) -> Iterator[Image.Image]:
+    """``count`` previews of ``final`` at full size, coarse to fine, like a model refining its output.
+
+    Made one at a time as they are taken: a 4K frame is 33 MB, and the server sends each before the next.
+    """
     width, height = final.size
     for i in range(count):
         divisor = 2 ** (count - i + 2)  # 32, 16, 8 for three partials
         small = final.reduce(min(divisor, width, height))  # box filter: fast at any size
-        frames.append(small.resize((width, height), Image.BILINEAR))
-    return frames
+        yield small.resize((width, height), Image.BILINEAR)
 
 
 def encode(img: Image.Image, output_format: str, compression: int | None = None) -> bytes:

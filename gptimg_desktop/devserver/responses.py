@@ -6,6 +6,7 @@ Shapes follow shared/docs/openai-images-api.md §4 (ImagesResponse) and §5 (str
 from __future__ import annotations
 
 import base64
+import json
 import time
 from typing import Any
 
@@ -35,9 +36,30 @@ def render_image(call: ImageCall, index: int) -> Image.Image:
     )
 
 
+# Base64 and JSON of a 4K image take 20-40 ms each in one C call that holds the GIL; in demo mode this
+# server shares the editor's process, so its UI thread would stall that long. Work in slices instead.
+_B64_SLICE = 3 * 1024 * 1024  # bytes per base64 call, a multiple of 3 so the slices join exactly
+
+
 def encode_b64(call: ImageCall, img: Image.Image) -> str:
-    data = render.encode(img, call.request.output_format, call.request.output_compression)
-    return base64.b64encode(data).decode("ascii")
+    data = memoryview(render.encode(img, call.request.output_format, call.request.output_compression))
+    return b"".join(base64.b64encode(data[i : i + _B64_SLICE]) for i in range(0, len(data), _B64_SLICE)).decode()
+
+
+def event_bytes(name: str, payload: dict[str, Any]) -> list[bytes]:
+    """One SSE event, ``f"event: {name}\\ndata: {json.dumps(payload)}\\n\\n"``, as byte pieces to write in turn.
+
+    The base64 field goes in as it is (it never needs escaping) instead of through json.dumps: same bytes.
+    """
+    pieces, text = [], f"event: {name}\ndata: {{"
+    for i, (key, value) in enumerate(payload.items()):
+        text += (", " if i else "") + json.dumps(key) + ": "
+        if key == "b64_json" and isinstance(value, str):
+            pieces += [(text + '"').encode(), value.encode("ascii")]
+            text = '"'
+        else:
+            text += json.dumps(value)
+    return [*pieces, (text + "}\n\n").encode()]
 
 
 def input_tokens(call: ImageCall) -> tuple[int, int]:

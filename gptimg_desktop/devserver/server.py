@@ -64,11 +64,13 @@ class DevServer:
     """The Images API on a loopback port, serving from a background thread.
 
     ``delay`` is the simulated work per image in seconds (split across partial images when
-    streaming). Push ``Fault``s on ``faults``; every request lands in ``requests``.
+    streaming). Push ``Fault``s on ``faults``; every request lands in ``requests``, with the bytes of its
+    uploaded files unless ``keep_uploads`` is off (demo mode: hours of 4K edits would pile up in memory).
     """
 
     def __init__(
-        self, host: str = "127.0.0.1", port: int = 0, delay: float = 0.35, allow_transparent: bool = False
+        self, host: str = "127.0.0.1", port: int = 0, delay: float = 0.35, allow_transparent: bool = False,
+        keep_uploads: bool = True,
     ) -> None:
         if not _is_loopback(host):
             raise ValueError(
@@ -77,6 +79,7 @@ class DevServer:
         self.host = host
         self.delay = delay
         self.allow_transparent = allow_transparent  # the account has the transparent-background preview
+        self.keep_uploads = keep_uploads
         self.faults = FaultQueue()
         self.requests: list[RecordedRequest] = []
         self._requested_port = port
@@ -258,6 +261,10 @@ class _Handler(BaseHTTPRequestHandler):
                     self._send_api_error(ApiError(500, "The local server hit an internal error.", type="server_error"))
                 except OSError:
                     pass
+        finally:
+            if not self.server.dev.keep_uploads:  # keep what was sent, not the megabytes
+                record.files = [(name, filename, ctype, b"") for name, filename, ctype, _ in record.files]
+                record.json = None
 
     def _route(self, record: RecordedRequest, body: bytes) -> None:
         path, method = record.path, self.command
@@ -486,8 +493,11 @@ class _Handler(BaseHTTPRequestHandler):
             pass
 
     def _write_event(self, name: str, payload: dict[str, Any]) -> None:
-        data = f"event: {name}\ndata: {json.dumps(payload)}\n\n".encode()
-        self.wfile.write(b"%x\r\n%s\r\n" % (len(data), data))
+        pieces = responses.event_bytes(name, payload)  # no 20 MB json.dumps or copy: see responses.py
+        self.wfile.write(b"%x\r\n" % sum(len(p) for p in pieces))
+        for piece in pieces:
+            self.wfile.write(piece)
+        self.wfile.write(b"\r\n")
         self.wfile.flush()
 
 

@@ -407,19 +407,30 @@ def _finish_from_disk(store: HistoryStore, prices: PriceTable, job: Job) -> list
 
 
 class _ResponseSink:
-    """Appends each raw paid answer to responses/<job>.raw and fsyncs it before decoding."""
+    """Keeps each raw paid answer in responses/<job>.raw, on disk (fsynced) before it is decoded.
+
+    The first piece is written atomically; later pieces (one line per streamed image) are appended,
+    so saving n images costs n writes, not n growing rewrites. A crash mid-append leaves a cut last
+    line, which parse_saved_response skips while keeping the complete images before it.
+    """
 
     def __init__(self, store: HistoryStore, job_id: str) -> None:
         self.store = store
         self.job_id = job_id
         self.rel = f"responses/{job_id}.raw"
-        self.buffer = b""
+        self.started = False
 
     def __call__(self, data: bytes) -> None:
-        self.buffer += data
-        atomic_write(self.store.root / self.rel, self.buffer)
-        if len(self.buffer) == len(data):
+        path = self.store.root / self.rel
+        if not self.started:
+            atomic_write(path, data)
             self.store.set_response_file(self.job_id, self.rel)
+            self.started = True
+        else:
+            with open(path, "ab") as f:
+                f.write(data)
+                f.flush()
+                os.fsync(f.fileno())
         _crash_point("response_saved")
 
 

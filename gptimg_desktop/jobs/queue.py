@@ -1,8 +1,8 @@
 """The editor's job queue: one worker thread runs jobs in order and reports through queued Qt signals.
 
 Widgets never touch the pipeline: they submit a JobSpec, get a ticket, and observe signals.
-All network, encoding and disk work (including decoding previews to QImage) happens on the
-worker thread; the GUI thread only receives finished objects.
+All network, encoding and disk work (including decoding previews to QImage, with Pillow so the GIL is
+free meanwhile) happens on the worker thread; the GUI thread only receives finished objects.
 """
 
 from __future__ import annotations
@@ -22,6 +22,7 @@ from ..provider.errors import ProviderError
 from ..provider.events import PartialImage
 from ..store.history import Job, Version
 from .pipeline import JobListener, JobOutcome, JobPipeline, JobSpec
+from .qimage_decoding import decode_qimage
 
 log = logging.getLogger("gptimg.jobs")
 
@@ -169,8 +170,10 @@ class JobQueue(QObject):
 def _result(ticket: Ticket, outcome: JobOutcome, pipeline: JobPipeline) -> JobResult:
     images = []
     for version in outcome.versions:
-        image = QImage(str(pipeline.store.root / version.file))
-        images.append(image)
+        try:
+            images.append(decode_qimage(pipeline.store.root / version.file))
+        except (OSError, ValueError):
+            images.append(QImage())  # the window falls back to opening the file
     return JobResult(
         ticket=ticket.id,
         job_id=outcome.job.id,
@@ -196,9 +199,11 @@ class _SignalListener(JobListener):
         self.jobs.jobStage.emit(self.ticket.id, text)
 
     def partial(self, job_id: str, partial: PartialImage, expected: int) -> None:
-        image = QImage.fromData(partial.image)
-        if not image.isNull():
-            self.jobs.jobPartial.emit(self.ticket.id, image, partial.index, expected)
+        try:
+            image = decode_qimage(partial.image)
+        except (OSError, ValueError):
+            return  # a preview that can't be shown is skipped; the final image still comes
+        self.jobs.jobPartial.emit(self.ticket.id, image, partial.index, expected)
 
     def retrying(self, job_id: str, attempt: int, delay: float, error: ProviderError) -> None:
         self.jobs.jobRetrying.emit(self.ticket.id, f"{error.user_message} Retrying in {delay:.0f} s (attempt {attempt + 1}).")

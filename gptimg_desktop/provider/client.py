@@ -391,15 +391,16 @@ class ImagesClient:
     ) -> ImageResult:
         partials = 0
         last_partial: PartialImage | None = None
-        completed: list[dict] = []
+        completed: list[dict] = []  # the events without their base64 (a 4K image is ~20 MB of it)
+        images: list[bytes] = []  # and their images, decoded once
 
         def interrupted(message: str) -> StreamInterrupted:
-            images, usage = _completed_so_far(completed)
+            usage = _usage_so_far(completed)
             return StreamInterrupted(
                 message,
                 last_partial=last_partial,
                 usage=usage,
-                images=images,
+                images=list(images),
                 partial_images_received=partials,
                 status=response.status_code,
                 request_id=request_id,
@@ -437,8 +438,8 @@ class ImagesClient:
                         # One line per completed event; re-encode only if the data spanned several lines.
                         line = data if "\n" not in data else json.dumps(payload, separators=(",", ":"))
                         _call_quietly(sink, line.encode("utf-8") + b"\n")
-                    decode_b64_image(payload.get("b64_json"))  # fail now, not after the stream ends
-                    completed.append(payload)
+                    images.append(decode_b64_image(payload.get("b64_json")))  # fail now, not after the stream ends
+                    completed.append({**payload, "b64_json": None})
                 else:
                     log.debug("ignoring stream event %s", kind)
         except httpx.HTTPError as exc:
@@ -456,7 +457,8 @@ class ImagesClient:
         if len(completed) < request.n:
             raise interrupted(_cut_message(partials, len(completed), request.n))
         return result_from_completed_events(
-            completed, request_id=request_id, requested_format=request.output_format, partial_images_received=partials
+            completed, request_id=request_id, requested_format=request.output_format, partial_images_received=partials,
+            images=images,
         )
 
     # ------------------------------------------------------------------ retries and errors
@@ -522,14 +524,12 @@ def _body(request: ImageRequest) -> dict[str, Any]:
     return {"data": request.form_fields(), "files": files}
 
 
-def _completed_so_far(completed: list[dict]) -> tuple[list[bytes], Usage | None]:
-    images = []
+def _usage_so_far(completed: list[dict]) -> Usage | None:
     usage: Usage | None = None
     for event in completed:
-        images.append(decode_b64_image(event.get("b64_json")))
         if isinstance(event.get("usage"), dict):
             usage = (usage or Usage()) + usage_from_api(event["usage"])
-    return images, usage
+    return usage
 
 
 def _cut_message(partials: int, done: int = 0, wanted: int = 1) -> str:

@@ -144,11 +144,16 @@ def result_from_completed_events(
     request_id: str | None = None,
     requested_format: str = "png",
     partial_images_received: int = 0,
+    images: list[bytes] | None = None,
 ) -> ImageResult:
-    """The ``*.completed`` stream events of one request -> ImageResult (usage summed over them)."""
+    """The ``*.completed`` stream events of one request -> ImageResult (usage summed over them).
+
+    ``images``: the events' images, already decoded (the events' base64 is then not read again).
+    """
     if not events:
         raise MalformedResponse("The provider's answer has no finished images in it. Try again.")
-    images = [decode_b64_image(event.get("b64_json")) for event in events]
+    if images is None:
+        images = [decode_b64_image(event.get("b64_json")) for event in events]
     usage = Usage()
     for event in events:
         usage = usage + usage_from_api(event.get("usage"))

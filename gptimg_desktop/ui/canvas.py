@@ -36,12 +36,13 @@ from PySide6.QtGui import (
     QPalette,
     QPen,
     QPolygonF,
+    QRegion,
     QTransform,
 )
 from PySide6.QtWidgets import QWidget
 
 from .mask_layer import DEFAULT_MASK_COLOR, MaskLayer, StrokeSpacer
-from .mask_undo import DEFAULT_MAX_BYTES, DEFAULT_MAX_STEPS, MaskUndoStack
+from .mask_undo import DEFAULT_MAX_BYTES, DEFAULT_MAX_STEPS, MaskUndoStack, Patch
 
 
 class Tool(enum.Enum):
@@ -550,13 +551,13 @@ class ImageCanvas(QWidget):
         self._finish_drag()
         edit = self._undo.undo()
         if edit is not None:
-            self._restore(edit.x, edit.y, edit.before())
+            self._restore(edit.before())
 
     def redo(self) -> None:
         self._finish_drag()
         edit = self._undo.redo()
         if edit is not None:
-            self._restore(edit.x, edit.y, edit.after())
+            self._restore(edit.after())
 
     def can_undo(self) -> bool:
         return self._undo.can_undo()
@@ -571,9 +572,12 @@ class ImageCanvas(QWidget):
     def undo_stack(self) -> MaskUndoStack:
         return self._undo
 
-    def _restore(self, x: int, y: int, values: np.ndarray) -> None:
-        rect = self._layer.write_rect(x, y, values)
-        self.update(self._widget_rect(rect))
+    def _restore(self, patches: list[Patch]) -> None:
+        # Repaint only the changed tiles: a region, not their bounding box (a long stroke's box is mostly untouched).
+        region = QRegion()
+        for rect in self._layer.write_patches(patches):
+            region += self._widget_rect(rect)
+        self.update(region)
         self._emit_undo_state()
         self.maskChanged.emit()
 

@@ -239,7 +239,6 @@ class HistoryView(QWidget):
         self.splitter.addWidget(self.details)
         self.splitter.setStretchFactor(0, 4)
         self.splitter.setStretchFactor(1, 1)
-        self.splitter.setSizes([560, 220])  # the tree is what a designer scans; details need a few lines
         self.splitter.setCollapsible(0, False)
 
         top = QHBoxLayout()

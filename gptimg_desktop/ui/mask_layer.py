@@ -15,7 +15,7 @@ from collections.abc import Iterable, Sequence
 
 import numpy as np
 from PySide6.QtCore import QPointF, QRect, QRectF, QSize, Qt
-from PySide6.QtGui import QColor, QImage, QPainter, QPainterPath, QRadialGradient
+from PySide6.QtGui import QColor, QImage, QPainter, QPainterPath, QRadialGradient, QRegion
 
 DEFAULT_MASK_COLOR = QColor(255, 40, 90)
 
@@ -172,17 +172,34 @@ class MaskLayer:
 
     def write_rect(self, x: int, y: int, values: np.ndarray) -> QRect:
         """Overwrite the mask at (x, y) with ``values`` and refresh the tint there; returns the rect touched."""
-        h, w = values.shape
-        rect = QRect(x, y, w, h).intersected(self.bounds())
-        if rect.isEmpty():
-            return rect
-        sx, sy = rect.left() - x, rect.top() - y
-        self._mask_view()[rect.top() : rect.bottom() + 1, rect.left() : rect.right() + 1] = values[
-            sy : sy + rect.height(), sx : sx + rect.width()
-        ]
-        self._rebuild_tint(rect)
-        self._note_written(rect)
-        return rect
+        rects = self.write_patches([(x, y, values)])
+        return rects[0] if rects else QRect()
+
+    def write_patches(self, patches: Sequence[tuple[int, int, np.ndarray]]) -> list[QRect]:
+        """Overwrite mask rectangles (x, y, values) and refresh the tint under them only; returns the rects touched.
+
+        Undo writes a stroke back as the tiles it changed: re-tinting just those (one painter, clipped to
+        their region) keeps undo proportional to the stroke's area rather than its bounding box.
+        """
+        view = self._mask_view()
+        rects = []
+        for x, y, values in patches:
+            h, w = values.shape
+            rect = QRect(x, y, w, h).intersected(self.bounds())
+            if rect.isEmpty():
+                continue
+            sx, sy = rect.left() - x, rect.top() - y
+            view[rect.top() : rect.bottom() + 1, rect.left() : rect.right() + 1] = values[
+                sy : sy + rect.height(), sx : sx + rect.width()
+            ]
+            rects.append(rect)
+        if rects:
+            region = QRegion()
+            for rect in rects:
+                region += rect
+            self._rebuild_tint(region)
+            self._note_written(region.boundingRect())
+        return rects
 
     def set_array(self, values: np.ndarray) -> None:
         """Replace the whole mask (uint8 (H, W), 255 = edit); rebuilds the tint once and rescans the bbox."""
@@ -195,9 +212,12 @@ class MaskLayer:
         self._rebuild_tint(self.bounds())
         self.rescan()
 
-    def _rebuild_tint(self, rect: QRect) -> None:
+    def _rebuild_tint(self, area: QRect | QRegion) -> None:
         # Solid colour, then keep it only where the mask is: alpha ends up exactly equal to the mask.
+        rect = area.boundingRect() if isinstance(area, QRegion) else area
         p = QPainter(self._tint)
+        if isinstance(area, QRegion):
+            p.setClipRegion(area)
         p.setCompositionMode(QPainter.CompositionMode.CompositionMode_Source)
         p.fillRect(rect, self._color)
         p.setCompositionMode(QPainter.CompositionMode.CompositionMode_DestinationIn)
