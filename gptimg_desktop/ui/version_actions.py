@@ -39,6 +39,7 @@ class VersionActions(QObject):
         if version is None:
             return
         w.open_image(str(version.path), version_id=version_id)
+        w.history.select_version(version_id)  # keep the tree and details on what the canvas shows
 
     def continue_from(self, version_id: str) -> None:
         self.show_version(version_id)
