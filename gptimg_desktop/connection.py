@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from collections.abc import Mapping
 
 from .provider.config import DEMO_API_KEY, ProviderConfig, demo_config
+from .provider.keys import account_for as _account_for
 from .provider.keys import get_api_key
 
 log = logging.getLogger("gptimg.connection")
@@ -51,7 +52,7 @@ def config_from_saved(saved: Mapping, environ: Mapping[str, str] = os.environ) -
     kind = saved.get("kind") or "demo"
     if kind == "demo":
         return None
-    key, _source = get_api_key(_account(saved), environ)
+    key, _source = get_api_key(account_for(saved), environ)
     if not key:
         return None
     defaults = {"openai": "https://api.openai.com/v1"}
@@ -67,14 +68,9 @@ def config_from_saved(saved: Mapping, environ: Mapping[str, str] = os.environ) -
     )
 
 
-def _account(saved: Mapping) -> str:
-    kind = saved.get("kind") or "openai"
-    return "azure" if kind == "azure" else "openai" if kind == "openai" else f"compatible:{saved.get('base_url', '')}"
-
-
 def account_for(saved: Mapping) -> str:
-    """The keyring account name the key of this provider is stored under."""
-    return _account(saved)
+    """The keyring account the key of this saved provider is stored under."""
+    return _account_for(saved.get("kind"), saved.get("base_url"))
 
 
 def choose_provider(store, environ: Mapping[str, str] = os.environ, start_demo: bool = True) -> ProviderChoice:

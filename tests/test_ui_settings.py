@@ -7,7 +7,9 @@ import pytest
 
 from gptimg_desktop.core.pricing import PriceTable
 from gptimg_desktop.store.history import HistoryStore
-from gptimg_desktop.ui.settings_dialog import SESSION_KEYS, SettingsDialog
+from gptimg_desktop.connection import config_from_saved
+from gptimg_desktop.provider.keys import SESSION_KEYS
+from gptimg_desktop.ui.settings_dialog import SettingsDialog
 from support import MemoryKeyring
 
 KEY = "sk-test-settings-0123456789abcdef"
@@ -63,8 +65,13 @@ def test_no_keyring_keeps_the_key_for_this_session_only(qtbot, store, tmp_path):
     dialog.kind.setCurrentIndex(dialog.kind.findData("openai"))
     dialog.api_key.setText(KEY)
     dialog.accept()  # the null keyring backend from conftest refuses to store
-    assert SESSION_KEYS.pop("openai") == KEY
     assert "session only" in dialog.error.text()
+    try:
+        # The app uses the session key for this run: the saved provider resolves to a real config.
+        config = config_from_saved(store.get_setting("provider"), environ={})
+        assert config is not None and config.kind == "openai" and config.api_key == KEY
+    finally:
+        assert SESSION_KEYS.pop("openai") == KEY
 
 
 def test_test_connection_against_the_local_server(qtbot, store, tmp_path, dev_server):

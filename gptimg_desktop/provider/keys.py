@@ -33,13 +33,29 @@ class KeyStorageUnavailable(Exception):
         super().__init__(self.user_message)
 
 
+# Keys typed while no keyring works, kept in this process only (never written anywhere).
+SESSION_KEYS: dict[str, str] = {}
+
+
+def account_for(kind: str | None, base_url: str | None = "") -> str:
+    """The keyring account a provider's key is stored under: "openai", "azure" or "compatible:<base URL>"."""
+    kind = kind or "openai"
+    return kind if kind in ("openai", "azure") else f"compatible:{base_url or ''}"
+
+
+def remember_for_session(account: str, key: str) -> None:
+    """Keep ``key`` for this run only (no usable keyring); get_api_key returns it after keyring and environment."""
+    SESSION_KEYS[account] = key.strip()
+
+
 def env_var_for(account: str) -> str:
     """The environment variable holding the key for ``account``."""
     return "AZURE_OPENAI_API_KEY" if account == "azure" or account.startswith("azure:") else "OPENAI_API_KEY"
 
 
 def get_api_key(account: str = "openai", environ: Mapping[str, str] = os.environ) -> tuple[str | None, str]:
-    """(key, source): the keyring first, then the environment; source is "keyring" | "environment" | "none"."""
+    """(key, source): the keyring, then the environment, then a key kept for this session;
+    source is "keyring" | "environment" | "session" | "none"."""
     try:
         stored = keyring.get_password(SERVICE, account)
     except (keyring.errors.KeyringError, RuntimeError, OSError) as exc:
@@ -51,6 +67,8 @@ def get_api_key(account: str = "openai", environ: Mapping[str, str] = os.environ
     from_env = (environ.get(env_var_for(account)) or "").strip()
     if from_env:
         return from_env, "environment"
+    if SESSION_KEYS.get(account):
+        return SESSION_KEYS[account], "session"
     return None, "none"
 
 

@@ -32,7 +32,15 @@ from PySide6.QtWidgets import (
 from ..core.models import MODELS, TokenPrices
 from ..core.pricing import PriceTable
 from ..provider.config import ProviderConfig
-from ..provider.keys import KeyStorageUnavailable, get_api_key, keyring_status, set_api_key
+from ..provider.keys import (
+    SESSION_KEYS,
+    KeyStorageUnavailable,
+    account_for,
+    get_api_key,
+    keyring_status,
+    remember_for_session,
+    set_api_key,
+)
 from .background import run_background
 
 PROVIDERS = (
@@ -42,12 +50,6 @@ PROVIDERS = (
     ("compatible", "OpenAI-compatible URL"),
 )
 PRICE_COLUMNS = (("text_in", "Text in"), ("image_in", "Image in"), ("image_out", "Image out"))
-# Keys typed while no keyring works, kept for this session only (never written anywhere).
-SESSION_KEYS: dict[str, str] = {}
-
-
-def keyring_account(kind: str, base_url: str) -> str:
-    return "azure" if kind == "azure" else "openai" if kind == "openai" else f"compatible:{base_url}"
 
 
 class SettingsDialog(QDialog):
@@ -251,7 +253,7 @@ class SettingsDialog(QDialog):
         self._update_key_status()
 
     def _account(self) -> str:
-        return keyring_account(self.kind.currentData(), self.base_url.text().strip())
+        return account_for(self.kind.currentData(), self.base_url.text().strip())
 
     def _update_key_status(self) -> None:
         if self.kind.currentData() == "demo":
@@ -263,7 +265,7 @@ class SettingsDialog(QDialog):
             text = "A key is stored in the system keyring. Type a new one to replace it."
         elif key and source == "environment":
             text = "Using the key from the environment (OPENAI_API_KEY)."
-        elif self._account() in SESSION_KEYS:
+        elif key and source == "session":
             text = "A key is kept for this session only (no keyring available)."
         else:
             text = "No key stored yet."
@@ -277,7 +279,7 @@ class SettingsDialog(QDialog):
         if typed:
             return typed
         key, _source = get_api_key(self._account())
-        return key or SESSION_KEYS.get(self._account())
+        return key
 
     def provider_config(self) -> ProviderConfig | None:
         kind = self.kind.currentData()
@@ -345,7 +347,7 @@ class SettingsDialog(QDialog):
                 set_api_key(self._account(), typed)
                 SESSION_KEYS.pop(self._account(), None)
             except KeyStorageUnavailable as exc:
-                SESSION_KEYS[self._account()] = typed
+                remember_for_session(self._account(), typed)
                 self._show_error(f"{exc} The key is kept for this session only.")
         settings = {
             "kind": kind,
@@ -387,5 +389,5 @@ class SettingsDialog(QDialog):
         return self.transparent_preview.isChecked()
 
 
-__all__ = ["SESSION_KEYS", "SettingsDialog", "keyring_account"]
+__all__ = ["SettingsDialog"]
 _ = Qt  # keep the import for enum lookups in subclasses
