@@ -34,3 +34,18 @@ def dev_server():
         yield server
     finally:
         server.stop()
+
+
+@pytest.fixture
+def window(qtbot, gptimg_home, monkeypatch):
+    """The real editor window in demo mode (its own local server), shown offscreen at a desktop size."""
+    from gptimg_desktop.app import create_window
+
+    monkeypatch.delenv("OPENAI_API_KEY", raising=False)
+    win = create_window(environ={}, demo_delay=0.02)
+    qtbot.addWidget(win)
+    win.resize(1400, 900)
+    win.show()
+    qtbot.waitExposed(win)
+    yield win
+    win.services.close()

@@ -287,20 +287,6 @@ def test_a_stream_cut_after_a_finished_image_keeps_it_and_bills_its_usage_once(s
 # ---------------------------------------------------------------------------------------------- in the window
 
 
-@pytest.fixture
-def window(qtbot, gptimg_home, monkeypatch):
-    from gptimg_desktop.app import create_window
-
-    monkeypatch.delenv("OPENAI_API_KEY", raising=False)
-    win = create_window(environ={}, demo_delay=0.02)
-    qtbot.addWidget(win)
-    win.resize(1400, 900)
-    win.show()
-    qtbot.waitExposed(win)
-    yield win
-    win.services.close()
-
-
 def _open_and_paint(qtbot, window, tmp_path):
     window.open_image(str(_photo(tmp_path / "canvas.png")))
     qtbot.waitUntil(lambda: not window.canvas.image().isNull(), timeout=5000)

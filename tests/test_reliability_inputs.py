@@ -159,20 +159,6 @@ def small_upload_limit(monkeypatch):
 # ---------------------------------------------------------------------------------------------- the window
 
 
-@pytest.fixture
-def window(qtbot, gptimg_home, monkeypatch, tmp_path):
-    from gptimg_desktop.app import create_window
-
-    monkeypatch.delenv("OPENAI_API_KEY", raising=False)
-    win = create_window(environ={}, demo_delay=0.0)
-    qtbot.addWidget(win)
-    win.resize(1400, 900)
-    win.show()
-    qtbot.waitExposed(win)
-    yield win
-    win.services.close()
-
-
 def _good(path: Path, size=(1024, 1024)) -> str:
     arr = np.zeros((size[1], size[0], 3), np.uint8)
     arr[..., 0] = np.linspace(30, 220, size[0], dtype=np.uint8)[None, :]

@@ -6,7 +6,6 @@ Every test runs the real window offscreen against the built-in local server over
 from __future__ import annotations
 
 import numpy as np
-import pytest
 from PIL import Image
 from PySide6.QtCore import QPoint, Qt
 from PySide6.QtTest import QTest
@@ -16,20 +15,6 @@ from gptimg_desktop.devserver.faults import Fault
 from support import drop_files, gradient_photo
 
 TIMEOUT_MS = 30_000
-
-
-@pytest.fixture
-def window(qtbot, gptimg_home, monkeypatch):
-    from gptimg_desktop.app import create_window
-
-    monkeypatch.delenv("OPENAI_API_KEY", raising=False)
-    win = create_window(environ={}, demo_delay=0.02)
-    qtbot.addWidget(win)
-    win.resize(1400, 900)
-    win.show()
-    qtbot.waitExposed(win)
-    yield win
-    win.services.close()
 
 
 def _photo(path, size=(1024, 1024)):

@@ -8,7 +8,6 @@ offscreen, against the built-in local server over loopback HTTP.
 from __future__ import annotations
 
 import numpy as np
-import pytest
 from PIL import Image
 from PySide6.QtCore import QPoint, Qt
 from PySide6.QtTest import QTest
@@ -17,20 +16,6 @@ from PySide6.QtWidgets import QFileDialog
 from support import gradient_photo
 
 TIMEOUT_MS = 30_000
-
-
-@pytest.fixture
-def window(qtbot, gptimg_home, monkeypatch):
-    from gptimg_desktop.app import create_window
-
-    monkeypatch.delenv("OPENAI_API_KEY", raising=False)
-    win = create_window(environ={}, demo_delay=0.02)
-    qtbot.addWidget(win)
-    win.resize(1400, 900)
-    win.show()
-    qtbot.waitExposed(win)
-    yield win
-    win.services.close()
 
 
 def _open_photo(qtbot, window, path, size=(1024, 1024)) -> str:
