@@ -134,6 +134,8 @@ def create_window(environ=os.environ, demo_delay: float = 0.35, force_demo: bool
             services.reload_provider()
             window.banner.setVisible(services.choice.is_demo)
             window.provider_label.setText(services.provider_label)
+            if dialog.notice:
+                window.statusBar().showMessage(dialog.notice, 15000)
 
     window = MainWindow(
         services.store,

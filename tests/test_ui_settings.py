@@ -65,7 +65,7 @@ def test_no_keyring_keeps_the_key_for_this_session_only(qtbot, store, tmp_path):
     dialog.kind.setCurrentIndex(dialog.kind.findData("openai"))
     dialog.api_key.setText(KEY)
     dialog.accept()  # the null keyring backend from conftest refuses to store
-    assert "session only" in dialog.error.text()
+    assert "session only" in dialog.error.text() and "session only" in dialog.notice
     try:
         # The app uses the session key for this run: the saved provider resolves to a real config.
         config = config_from_saved(store.get_setting("provider"), environ={})

@@ -62,6 +62,7 @@ class SettingsDialog(QDialog):
         self.setMinimumWidth(640)
         self.store = store
         self._prices = prices
+        self.notice = ""  # something the window should still say after the dialog closes
         saved = dict(store.get_setting("provider", {}) or {})
 
         layout = QVBoxLayout(self)
@@ -348,7 +349,8 @@ class SettingsDialog(QDialog):
                 SESSION_KEYS.pop(self._account(), None)
             except KeyStorageUnavailable as exc:
                 remember_for_session(self._account(), typed)
-                self._show_error(f"{exc} The key is kept for this session only.")
+                self.notice = f"{exc} The key is kept for this session only."
+                self._show_error(self.notice)
         settings = {
             "kind": kind,
             "base_url": self.base_url.text().strip() or None,
