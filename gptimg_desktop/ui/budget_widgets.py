@@ -86,6 +86,12 @@ class BudgetEditor(QWidget):
         self.credits_edit.setText("" if credits is None else str(credits))
         self.usd_edit.setText("" if usd is None else f"{usd:.2f}")
 
+    def save_for_project(self, store, project: str) -> tuple[int | None, float | None]:
+        """Store these values as ``project``'s budget and return them; ValueError/LookupError in one sentence."""
+        credits, usd = self.values()
+        store.set_project_budget(project, credits, usd)
+        return credits, usd
+
     def values(self) -> tuple[int | None, float | None]:
         """(credits, usd), None for "No limit". Raises ValueError with one sentence for a bad amount."""
         credits_text = self.credits_edit.text().strip().replace(",", "").replace(" ", "")

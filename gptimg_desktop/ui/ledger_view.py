@@ -333,8 +333,7 @@ class LedgerView(QWidget):
         if name is None:
             return False
         try:
-            credits, usd = self.project_budget.values()
-            self._store.set_project_budget(name, credits, usd)
+            self.project_budget.save_for_project(self._store, name)
         except (ValueError, LookupError) as exc:
             self._error(str(exc))
             return False

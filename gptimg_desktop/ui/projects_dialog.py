@@ -273,8 +273,7 @@ class ProjectsDialog(QDialog):
         if name is None:
             return False
         try:
-            credits, usd = self.budget.values()
-            self._store.set_project_budget(name, credits, usd)
+            credits, usd = self.budget.save_for_project(self._store, name)
         except (ValueError, LookupError) as exc:
             self._error(str(exc))
             return False
