@@ -76,7 +76,7 @@ def bench_prepare(ctx: Context) -> Iterator[Figure]:
 
     inputs = edit_inputs(ctx)
     prepared = prepare(_spec(inputs))
-    changed = [img.filename for img, path in zip(prepared.request.images, inputs.all_images)
+    changed = [img.filename for img, path in zip(prepared.request.images, inputs.all_images, strict=False)
                if img.data != path.read_bytes()]
     yield REENCODED.measured(len(changed), inputs=len(prepared.request.images), changed=changed)
     times = []

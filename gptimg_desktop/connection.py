@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import logging
 import os
-from dataclasses import dataclass
 from collections.abc import Mapping
+from dataclasses import dataclass
 
 from .provider.config import DEMO_API_KEY, ProviderConfig, demo_config
 from .provider.keys import account_for as _account_for

@@ -11,6 +11,6 @@ for _name in ("stdout", "stderr"):
     if getattr(sys, _name) is None:
         setattr(sys, _name, open(os.devnull, "w", encoding="utf-8"))  # noqa: SIM115  (lives as long as the app)
 
-from gptimg_desktop.app import main  # after the stream guard above
+from gptimg_desktop.app import main  # noqa: E402  (after the stream guard above)
 
 raise SystemExit(main())

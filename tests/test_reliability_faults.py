@@ -19,6 +19,7 @@ import pytest
 from PIL import Image
 from PySide6.QtCore import QPoint, Qt
 from PySide6.QtTest import QTest
+from support import gradient_photo
 
 from gptimg_desktop.core.requests import ImageRequest
 from gptimg_desktop.devserver.faults import Fault
@@ -26,7 +27,6 @@ from gptimg_desktop.jobs.pipeline import JobListener, JobPipeline, JobSpec, reco
 from gptimg_desktop.provider.client import ImagesClient
 from gptimg_desktop.provider.config import ProviderConfig
 from gptimg_desktop.store.history import HistoryStore
-from support import gradient_photo
 
 KEY = "sk-test-reliability-faults-0123"
 TIMEOUT_MS = 30_000

@@ -21,6 +21,7 @@ import numpy as np
 import pytest
 from PIL import Image
 from PySide6.QtWidgets import QWidget
+from support import MemoryKeyring
 
 from gptimg_desktop.core.requests import ImageRequest
 from gptimg_desktop.devserver.faults import Fault
@@ -28,7 +29,6 @@ from gptimg_desktop.provider.client import ImagesClient
 from gptimg_desktop.provider.config import ProviderConfig
 from gptimg_desktop.provider.errors import ProviderConfigError
 from gptimg_desktop.store.history import HistoryStore
-from support import MemoryKeyring
 
 KEY = "sk-proj-LEAKCHECK-" + secrets.token_hex(16)
 SECRET_PART = KEY.split("LEAKCHECK-")[1]  # the random part: found even if a prefix were cut off

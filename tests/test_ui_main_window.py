@@ -10,9 +10,9 @@ from PIL import Image
 from PySide6.QtCore import QPoint, Qt
 from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QWidget
+from support import drop_files, gradient_photo
 
 from gptimg_desktop.devserver.faults import Fault
-from support import drop_files, gradient_photo
 
 TIMEOUT_MS = 30_000
 

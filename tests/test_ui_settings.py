@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import keyring
 import pytest
-
-from gptimg_desktop.core.pricing import PriceTable
-from gptimg_desktop.store.history import HistoryStore
-from gptimg_desktop.connection import config_from_saved
-from gptimg_desktop.provider.keys import SESSION_KEYS
-from gptimg_desktop.ui.settings_dialog import SettingsDialog
 from support import MemoryKeyring
+
+from gptimg_desktop.connection import config_from_saved
+from gptimg_desktop.core.pricing import PriceTable
+from gptimg_desktop.provider.keys import SESSION_KEYS
+from gptimg_desktop.store.history import HistoryStore
+from gptimg_desktop.ui.settings_dialog import SettingsDialog
 
 KEY = "sk-test-settings-0123456789abcdef"
 

@@ -12,7 +12,6 @@ from PIL import Image
 from PySide6.QtCore import QPoint, Qt
 from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QFileDialog
-
 from support import gradient_photo
 
 TIMEOUT_MS = 30_000

@@ -120,7 +120,7 @@ class Usage:
         }
 
     def __add__(self, other: Usage) -> Usage:
-        return Usage(*(a + b for a, b in zip(_fields(self), _fields(other))))
+        return Usage(*(a + b for a, b in zip(_fields(self), _fields(other), strict=False)))
 
 
 def _fields(u: Usage) -> tuple[int, ...]:

@@ -337,7 +337,7 @@ def _data_url(ref: Any, param: str) -> bytes:
     try:
         return base64.b64decode(url[match.end() :], validate=True)
     except (binascii.Error, ValueError):
-        raise errors.invalid_value(f"Invalid '{param}.image_url': the base64 data is malformed.", f"{param}.image_url")
+        raise errors.invalid_value(f"Invalid '{param}.image_url': the base64 data is malformed.", f"{param}.image_url") from None
 
 
 def decode_upload(data: bytes, filename: str, param: str) -> tuple[ImageInput, Image.Image]:

@@ -120,7 +120,7 @@ def edit(
         # A colour grade: per-channel gain toward the prompt's tint, done with lookup tables.
         gain = rng.uniform(0.75, 1.2, size=3)
         levels = np.arange(256, dtype=np.float32)
-        lut = np.concatenate([np.clip(levels * g * 0.8 + t * 0.2, 0, 255) for g, t in zip(gain, tint)])
+        lut = np.concatenate([np.clip(levels * g * 0.8 + t * 0.2, 0, 255) for g, t in zip(gain, tint, strict=False)])
         changed = rgb.point(lut.astype(np.uint8).tolist())
         _vignette(changed, rng)
     else:

@@ -266,7 +266,7 @@ class JobPipeline:
         request = prepared.request
         est = request.estimate(self.prices)
         roles = list(spec.roles) + [None] * (len(request.images) - len(spec.roles))
-        inputs = [(img.data, img.filename, role) for img, role in zip(request.images, roles)]
+        inputs = [(img.data, img.filename, role) for img, role in zip(request.images, roles, strict=False)]
         description = request.describe()
         description["keep_outside_mask"] = spec.keep_outside_mask
         description["feather_px"] = spec.feather_px

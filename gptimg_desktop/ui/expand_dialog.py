@@ -82,7 +82,7 @@ class ExpandCanvasDialog(QDialog):
             else:
                 extra = max(0, round(h * rw / rh) - w)
                 add = (extra // 2, 0, extra - extra // 2, 0)
-        for key, value in zip(("left", "top", "right", "bottom"), add):
+        for key, value in zip(("left", "top", "right", "bottom"), add, strict=False):
             self.spins[key].setValue(value)
 
     def _requested(self) -> tuple[int, int, int, int]:

@@ -11,9 +11,9 @@ from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from collections.abc import Callable
 
 from PySide6.QtCore import QByteArray, QSettings, QSize, Qt, Signal
 from PySide6.QtGui import QAction, QCloseEvent, QIcon, QImage, QKeySequence, QPixmap
@@ -42,8 +42,8 @@ from ..core.prompt_roles import role_wording
 from ..jobs.pipeline import JobSpec
 from ..jobs.queue import JobQueue, JobResult
 from . import bundle_actions
-from .compare_view import open_compare_dialog
 from .canvas import ImageCanvas, Tool
+from .compare_view import open_compare_dialog
 from .export_actions import ExportActions
 from .history_panel import HistoryView
 from .image_actions import ImageActions, qimage_to_array  # qimage_to_array is also imported from here
@@ -742,7 +742,7 @@ class MainWindow(QMainWindow):
             self.result_strip.setVisible(False)
             return
         keep = Qt.AspectRatioMode.KeepAspectRatio
-        for version, image in zip(result.versions, result.images):
+        for version, image in zip(result.versions, result.images, strict=False):
             # A fast cut to twice the size, then a smooth one: a 4K image thumbnails in about a millisecond.
             rough = image.scaled(480, 480, keep, Qt.TransformationMode.FastTransformation)
             thumb = rough.scaled(240, 240, keep, Qt.TransformationMode.SmoothTransformation)
@@ -750,7 +750,7 @@ class MainWindow(QMainWindow):
             item.setData(Qt.ItemDataRole.UserRole, (version.id, str(version.path)))
             item.setToolTip("Click to put this result on the canvas")
             self.result_strip.addItem(item)
-        self._strip_images = {v.id: img for v, img in zip(result.versions, result.images)}
+        self._strip_images = {v.id: img for v, img in zip(result.versions, result.images, strict=False)}
         self.result_strip.setCurrentRow(0)
         self.result_strip.setVisible(True)
 

@@ -87,7 +87,7 @@ def _changed_tiles(diff: np.ndarray) -> tuple[tuple[int, int, int, int], ...]:
         ends = cols[np.r_[breaks, cols.size - 1]] + 1
         y0 = ty * TILE
         th = min(TILE, h - y0)
-        for a, b in zip(starts.tolist(), ends.tolist()):
+        for a, b in zip(starts.tolist(), ends.tolist(), strict=False):
             x0 = a * TILE
             rects.append((x0, y0, min(b * TILE, w) - x0, th))
     return tuple(rects)

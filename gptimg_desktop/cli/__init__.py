@@ -7,19 +7,24 @@ Every failure prints one line naming the problem on stderr, never a traceback.
 from __future__ import annotations
 
 import argparse
+import importlib
 import json
 import logging
 import shutil
 import sys
 from pathlib import Path
 
-from . import __version__
-from .core.errors import InputImageError, RequestRefused
-from .core.models import DEFAULT_MODEL
-from .core.pricing import PriceTable
-from .core.requests import ImageRequest
+from .. import __version__
+from ..core.errors import InputImageError, RequestRefused
+from ..core.models import DEFAULT_MODEL
+from ..core.pricing import PriceTable
+from ..core.requests import ImageRequest
 
 EXIT_OK, EXIT_FAILED, EXIT_REFUSED = 0, 1, 2
+
+# Command families that live in their own modules of this package. Each module has
+# `register(sub) -> dict[str, handler]`: it adds its parsers and returns its handlers by command name.
+FEATURE_COMMANDS: tuple[str, ...] = ()
 PRICES_SETTING = "prices"
 
 
@@ -93,12 +98,14 @@ def build_parser() -> argparse.ArgumentParser:
     serve = sub.add_parser("serve", help="run the local OpenAI-compatible Images API on 127.0.0.1")
     serve.add_argument("--port", type=int, default=8765)
     serve.add_argument("--delay", type=float, default=0.35, help="simulated seconds of work per image")
+    for name in FEATURE_COMMANDS:
+        COMMANDS.update(importlib.import_module(f"{__name__}.{name}").register(sub))
     return parser
 
 
 # ---------------------------------------------------------------------------- commands
 def _open_store():
-    from .store.history import HistoryStore
+    from ..store.history import HistoryStore
 
     store = HistoryStore()
     if getattr(store, "recovered_from", None):
@@ -109,7 +116,7 @@ def _open_store():
 
 def _recover_paid_answers(store) -> None:
     """Finish paid answers a killed run left on disk (no request is sent); jobs of live processes are left alone."""
-    from .jobs.pipeline import recover_paid_answers
+    from ..jobs.pipeline import recover_paid_answers
 
     try:
         recovered = recover_paid_answers(store, _price_table(store))
@@ -144,10 +151,10 @@ def _request_from_args(args, images=()) -> ImageRequest:
 
 
 def _run_job(args, store, spec) -> int:
-    from .connection import choose_provider
-    from .jobs.pipeline import JobListener, JobPipeline, prepare
-    from .provider.client import ImagesClient
-    from .store.history import version_to_json
+    from ..connection import choose_provider
+    from ..jobs.pipeline import JobListener, JobPipeline, prepare
+    from ..provider.client import ImagesClient
+    from ..store.history import version_to_json
 
     # Refuse bad requests before starting any provider or touching the network.
     prepared = prepare(spec)
@@ -200,7 +207,7 @@ def _run_job(args, store, spec) -> int:
 
 
 def cmd_generate(args) -> int:
-    from .jobs.pipeline import JobSpec
+    from ..jobs.pipeline import JobSpec
 
     store = _open_store()
     try:
@@ -211,7 +218,7 @@ def cmd_generate(args) -> int:
 
 
 def cmd_edit(args) -> int:
-    from .jobs.pipeline import JobSpec
+    from ..jobs.pipeline import JobSpec
 
     store = _open_store()
     try:
@@ -244,7 +251,7 @@ def cmd_edit(args) -> int:
 
 
 def cmd_history(args) -> int:
-    from .store.history import version_to_json
+    from ..store.history import version_to_json
 
     store = _open_store()
     try:
@@ -302,7 +309,7 @@ def _jsonable(value):
 
 
 def cmd_serve(args) -> int:
-    from .devserver.server import serve_forever
+    from ..devserver.server import serve_forever
 
     serve_forever(port=args.port, delay=args.delay)
     return EXIT_OK
@@ -351,7 +358,7 @@ class _refusals:
         return self
 
     def __exit__(self, exc_type, exc, tb):
-        from .store.history import RecordNotFound
+        from ..store.history import RecordNotFound
 
         if exc is None or isinstance(exc, CliError):
             return False
@@ -363,7 +370,7 @@ class _refusals:
 def _check_budget(args, store, project, request) -> None:
     """Refuse (exit 2) a job that would take its project or the overall budget past the limit, unless
     --over-budget; warn on stderr when it brings a budget to 80 % or more."""
-    from .store.history import DEFAULT_PROJECT
+    from ..store.history import DEFAULT_PROJECT
 
     est = request.estimate(_price_table(store))
     status = store.budget_status(" ".join((project or DEFAULT_PROJECT).split()), est.credits, est.cost_usd)
@@ -395,8 +402,8 @@ def _export_metadata(version) -> dict:
 def cmd_export(args) -> int:
     from PIL import Image
 
-    from .core.export import encode_with_metadata, format_for_path
-    from .store.files import atomic_write
+    from ..core.export import encode_with_metadata, format_for_path
+    from ..store.files import atomic_write
 
     fmt = format_for_path(args.file)  # an unknown extension is refused (exit 2) before anything is opened
     target = args.file.expanduser().absolute()
@@ -453,7 +460,7 @@ def _project_list(args, store) -> int:
 
 
 def _budget_text(credits, usd) -> str:
-    from .core.budget import format_usd
+    from ..core.budget import format_usd
 
     parts = ([f"{credits:,} credits"] if credits is not None else []) + ([format_usd(usd)] if usd is not None else [])
     return f"  ·  budget {' and '.join(parts)}" if parts else ""
@@ -489,7 +496,7 @@ def _project_delete(args, store) -> int:
 
 
 def _project_export(args, store) -> int:
-    from .store.bundles import export_project
+    from ..store.bundles import export_project
 
     target = args.file.expanduser().absolute()
     print(export_project(store, args.name, target).describe_export())
@@ -497,7 +504,7 @@ def _project_export(args, store) -> int:
 
 
 def _project_import(args, store) -> int:
-    from .store.bundles import import_bundle
+    from ..store.bundles import import_bundle
 
     print(import_bundle(store, args.file.expanduser()).describe_import())
     return EXIT_OK
@@ -514,7 +521,7 @@ _PROJECT_ACTIONS = {
 
 
 def cmd_budget(args) -> int:
-    from .core.budget import Budget, evaluate, format_usd
+    from ..core.budget import Budget, evaluate, format_usd
 
     if args.clear and (args.credits is not None or args.usd is not None):
         raise CliError("Use either --clear or --credits/--usd, not both.", EXIT_REFUSED)
@@ -590,7 +597,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING, format="%(name)s: %(message)s")
-    from .provider.errors import ProviderError
+    from ..provider.errors import ProviderError
 
     try:
         return COMMANDS[args.command](args)
