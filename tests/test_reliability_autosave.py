@@ -48,7 +48,7 @@ _CRASHING_EDITOR = textwrap.dedent(
 
     window.open_image(photo)
     wait(lambda: not window.canvas.image().isNull())
-    window.canvas.set_mask_array(np.load(mask_file))
+    window.document.set_mask_array(np.load(mask_file))
     window.tray.add_files([ref_a, ref_b])
     wait(lambda: window.tray.count() == 2 and not window.tray.is_loading())
     window.tray.set_role(0, "style")

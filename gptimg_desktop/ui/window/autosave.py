@@ -9,7 +9,6 @@ a session that is not clean at the next start is restored.
 
 from __future__ import annotations
 
-import dataclasses
 import datetime as _dt
 import hashlib
 import io
@@ -27,18 +26,18 @@ from PySide6.QtCore import QEvent, QObject, QTimer, Signal
 from PySide6.QtGui import QImage
 from PySide6.QtWidgets import QApplication
 
+from ...editor.document import ImageSource
+from ...editor.image_loading import ImageLoader
+from ...editor.prompt_settings import PromptSettings
+from ...editor.references import Reference
 from ...store.files import atomic_write
 from ...store.paths import make_private_dir
-from ..common.image_loading import ImageLoader
-from ..prompt.prompt_panel import PromptSettings
-from ..references.reference_loading import Reference
 
 log = logging.getLogger("gptimg.ui")
 
 SESSION_FILE = "session.json"
 SESSION_FORMAT = 1
 SAVE_DELAY_MS = 2000
-POLL_MS = 1000  # the canvas image has no change signal: its identity is compared this often
 RESTORED_MESSAGE = "Restored your unsaved work from the last session"
 
 
@@ -65,16 +64,10 @@ class SessionAutosave(QObject):
         self._timer.setSingleShot(True)
         self._timer.setInterval(delay_ms)
         self._timer.timeout.connect(self._save_in_background)
-        self._poll = QTimer(self)
-        self._poll.setInterval(POLL_MS)
-        self._poll.timeout.connect(self._check_canvas)
-        self._canvas_key = self._canvas_state()
-        self._poll.start()
-
-        window.prompt.settingsChanged.connect(self.schedule)
-        window.canvas.maskChanged.connect(self.schedule)
-        window.canvas.imageExpanded.connect(self.schedule)
-        window.tray.changed.connect(self.schedule)
+        doc = window.document  # every part of the work has a change signal: no polling
+        for signal in (doc.settingsChanged, doc.maskChanged, doc.imageChanged, doc.sourceChanged,
+                       doc.referencesChanged):
+            signal.connect(self.schedule)
         window.installEventFilter(self)
         app = QApplication.instance()
         if app is not None:
@@ -111,7 +104,6 @@ class SessionAutosave(QObject):
         """Stop watching and wait for a save in progress; the session stays as last saved (as after a crash)."""
         self._stopped = True
         self._timer.stop()
-        self._poll.stop()
         self._wait()
         self._executor.shutdown(wait=True)
 
@@ -119,16 +111,6 @@ class SessionAutosave(QObject):
         if watched is self.window and event.type() == QEvent.Type.Close:
             self.mark_clean()
         return False
-
-    def _check_canvas(self) -> None:
-        key = self._canvas_state()
-        if key != self._canvas_key:
-            self._canvas_key = key
-            self.schedule()
-
-    def _canvas_state(self) -> tuple:
-        source = self.window.source
-        return (self.window.canvas.image().cacheKey(), source.path, source.version_id, source.modified)
 
     def _save_in_background(self) -> None:
         if self._stopped or self._restoring:
@@ -150,10 +132,11 @@ class SessionAutosave(QObject):
     def _snapshot(self) -> dict[str, Any]:
         """The state to save, copied on the GUI thread; encoding and writing happen on the worker."""
         w = self.window
-        image = w.canvas.image()
+        doc = w.document
+        image = doc.image()
         canvas = None
         if not image.isNull():
-            source = w.source
+            source = doc.source
             modified = bool(source.modified) or not source.path
             canvas = {
                 "path": source.path,
@@ -167,12 +150,12 @@ class SessionAutosave(QObject):
         if getattr(w, "scratch_dir", None):
             temp_roots.add(Path(w.scratch_dir))
         return {
-            "prompt_settings": w.prompt.settings().to_dict(),
-            "references": [{"path": r.path, "role": r.role, "width": r.width, "height": r.height}
-                           for r in w.tray.references()],
+            "prompt_settings": doc.settings().to_dict(),
+            "references": [{"path": r.path, "role": r.role, "width": r.width, "height": r.height, "pinned": r.pinned}
+                           for r in doc.references()],
             "canvas": canvas,
-            "mask": w.canvas.mask_array() if canvas is not None and w.canvas.has_mask() else None,
-            "current_version_id": getattr(w, "current_version_id", None),
+            "mask": doc.mask_array() if canvas is not None and doc.has_mask() else None,
+            "current_version_id": doc.source.version_id,
             "temp_roots": [_resolved(p) for p in temp_roots],
         }
 
@@ -250,7 +233,7 @@ class SessionAutosave(QObject):
         self._timer.stop()
         try:
             settings = PromptSettings.from_dict(data.get("prompt_settings") or {})
-            self.window.prompt.apply_settings(settings)
+            self.window.document.set_settings(settings)
         except (TypeError, ValueError) as exc:
             log.warning("the saved prompt settings could not be restored: %s", exc)
         self._restore_data = data
@@ -287,16 +270,14 @@ class SessionAutosave(QObject):
         else:
             w = self.window
             w.canvas.clear_preview()
-            w.canvas.set_image(image, keep_mask=False)
             modified = bool(canvas.get("modified"))
-            w.source = dataclasses.replace(
-                w.source, path=None if modified else canvas.get("path"), version_id=canvas.get("version_id"),
-                modified=modified,
-            )
-            w.current_version_id = self._restore_data.get("current_version_id")
+            version_id = self._restore_data.get("current_version_id") or canvas.get("version_id")
+            source = ImageSource(path=None if modified else canvas.get("path"), version_id=version_id,
+                                 modified=modified)
+            w.document.open_image(image, source, "Restore session")
             mask = self._read_mask(self._restore_data.get("mask"))
             if mask is not None and mask.shape == (image.height(), image.width()):
-                w.canvas.set_mask_array(mask)
+                w.document.set_mask_array(mask, "Restore mask")
         self._finish_restore(problem)
 
     def _read_mask(self, name: str | None) -> np.ndarray | None:
@@ -314,13 +295,13 @@ class SessionAutosave(QObject):
     def _finish_restore(self, problem: str | None) -> None:
         data = self._restore_data or {}
         refs = [
-            Reference(path=r["path"], role=r.get("role"), width=int(r.get("width") or 0), height=int(r.get("height") or 0))
+            Reference(path=r["path"], role=r.get("role"), width=int(r.get("width") or 0),
+                      height=int(r.get("height") or 0), pinned=bool(r.get("pinned")))
             for r in data.get("references", [])
             if r.get("path")
         ]
         present = [r for r in refs if os.path.isfile(r.path)]
-        # Always set (even when empty): the window refreshes its mode from the tray's change signal.
-        self.window.tray.set_references(present)
+        self.window.document.set_references(present)
         message = RESTORED_MESSAGE
         missing = len(refs) - len(present)
         if missing:
@@ -329,7 +310,6 @@ class SessionAutosave(QObject):
             message += f", except that {problem}"
         self.window.statusBar().showMessage(message + ".", 15000)
         self._restore_data = None
-        self._canvas_key = self._canvas_state()
         self._restoring = False
         self.restored.emit(True)
 

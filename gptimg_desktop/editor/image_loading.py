@@ -12,8 +12,8 @@ import os
 from PySide6.QtCore import QBuffer, QByteArray, QIODevice, QObject, QRunnable, QSize, Qt, QThreadPool, Signal
 from PySide6.QtGui import QImage, QImageReader
 
-from ...core import images as core_images
-from ...core.errors import InputImageError
+from ..core import images as core_images
+from ..core.errors import InputImageError
 
 # A loaded QImage may carry a note for the user under this text key (e.g. "only the first frame is shown").
 NOTE_KEY = "gptimg-note"
