@@ -17,8 +17,8 @@ import pytest
 from PIL import Image
 from PySide6.QtGui import QImage
 
+from gptimg_desktop.editor.autosave import RESTORED_MESSAGE, SESSION_FILE
 from gptimg_desktop.ui.prompt.prompt_panel import PromptSettings
-from gptimg_desktop.ui.window.autosave import RESTORED_MESSAGE, SESSION_FILE
 
 LONG_PROMPT = "Put a red umbrella in the painted area.\nKeep the light soft; match the grain of the photo."
 

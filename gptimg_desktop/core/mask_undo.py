@@ -69,7 +69,8 @@ class MaskEdit:
 class UndoStep(Protocol):
     """Any step of the history: a MaskEdit, or an image operation the document knows how to undo."""
 
-    label: str
+    @property
+    def label(self) -> str: ...
 
     @property
     def nbytes(self) -> int: ...

@@ -73,7 +73,7 @@ def read_image(path: str, max_side: int | None = None) -> tuple[QImage, str]:
             QImage.Format.Format_ARGB32_Premultiplied if has_alpha else QImage.Format.Format_RGB32
         )
     if frames > 1:
-        fmt = bytes(reader.format()).decode("ascii", "replace").upper()
+        fmt = reader.format().toStdString().upper()
         kind = {"WEBP": "WebP", "PNG": "PNG (APNG)"}.get(fmt, fmt or "image")
         image.setText(NOTE_KEY, f"{name} is an animated {kind}; only its first frame is used.")
     return image, ""
