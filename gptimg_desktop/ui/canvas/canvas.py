@@ -169,10 +169,12 @@ class ImageCanvas(CanvasPainting):
         self.update()
         self._update_cursor()
 
-    def _mask_changed(self, region: object) -> None:
-        if isinstance(region, QRegion):
+    def _mask_changed(self, rects: list[QRect] | None) -> None:
+        if rects is not None:
+            # Repaint only the changed tiles: a region, not their bounding box (a long stroke's box is mostly
+            # untouched).
             widget_region = QRegion()
-            for rect in region:
+            for rect in rects:
                 widget_region += self._widget_rect(rect)
             self.update(widget_region)
         else:

@@ -184,7 +184,7 @@ class CanvasTools(CanvasViewport):
         self._stroke_erase = self._tool == Tool.ERASER
         self._stroke_rect = QRect()
         # One copy of the mask per stroke (≈1 ms at 4K) so undo can keep just the stroke's rect.
-        self._stroke_before = self._layer.array()
+        self._stroke_before = self._layer.array() if self._layer is not None else None
         self._spacer = StrokeSpacer(max(1.0, self._brush_size / 4))
         self._start_drag(_Drag.PAINT, pos)
         ip = self.widget_to_image(pos)
@@ -195,7 +195,7 @@ class CanvasTools(CanvasViewport):
             self._paint(self._spacer.start(ip.x(), ip.y()))
 
     def _paint(self, centres: list[tuple[float, float]]) -> None:
-        if not centres:
+        if not centres or self._layer is None:
             return
         dirty = self._layer.paint_dabs(centres, self._brush_size, self._hardness, self._stroke_erase)
         if not dirty.isEmpty():
@@ -207,7 +207,7 @@ class CanvasTools(CanvasViewport):
         self._last_stroke_end = self._spacer.last
         before, self._stroke_before = self._stroke_before, None
         r = self._stroke_rect
-        if before is None or r.isEmpty():
+        if before is None or r.isEmpty() or self._layer is None:
             return
         b = before[r.top() : r.bottom() + 1, r.left() : r.right() + 1]
         label = "Erase" if self._stroke_erase else "Paint"
@@ -244,15 +244,17 @@ class CanvasTools(CanvasViewport):
             self.update(QRectF(wa, wb).normalized().toAlignedRect().adjusted(-2, -2, 2, 2))
 
     def _commit_selection(self, drag: _Drag) -> None:
-        if self._layer is None:
+        layer = self._layer
+        if layer is None:
             return
-        before = self._layer.array()
+        before = layer.array()
         if drag == _Drag.RECT:
             self.update(self._rect_outline_widget().toAlignedRect().adjusted(-3, -3, 3, 3))
-            dirty = self._layer.fill_rect(self._sel_rect_image(), self._sel_subtract)
+            dirty = layer.fill_rect(self._sel_rect_image(), self._sel_subtract)
         else:
             self.update(self._lasso_widget_bounds())
-            dirty = self._layer.fill_polygon(list(self._lasso), self._sel_subtract)
+            points = [self._lasso.at(i) for i in range(self._lasso.size())]
+            dirty = layer.fill_polygon(points, self._sel_subtract)
         self._lasso = QPolygonF()
         if dirty.isEmpty():
             return
@@ -260,7 +262,7 @@ class CanvasTools(CanvasViewport):
         r = dirty
         label = "Subtract selection" if self._sel_subtract else "Add selection"
         b = before[r.top() : r.bottom() + 1, r.left() : r.right() + 1]
-        self._doc.commit_mask_edit(r.left(), r.top(), b, self._layer.read_rect(r), label)
+        self._doc.commit_mask_edit(r.left(), r.top(), b, layer.read_rect(r), label)
 
     def _lasso_widget_bounds(self) -> QRect:
         b = self._lasso.boundingRect()
@@ -299,6 +301,8 @@ class CanvasTools(CanvasViewport):
             return QRect()
         r = self._brush_size * self._s / 2
         c = self._hover
+        if c is None:
+            return QRect()
         return QRectF(c.x() - r - 3, c.y() - r - 3, 2 * r + 6, 2 * r + 6).toAlignedRect()
 
     def _ring_shown(self) -> bool:
