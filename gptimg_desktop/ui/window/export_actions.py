@@ -105,6 +105,6 @@ class ExportActions(QObject):
         w = self.window
         if error:
             w.prompt.set_error(f"Export failed: {error}. Check the folder is writable and try again.")
-        else:
+        elif path:
             LAST_DIR.write(w.settings, str(Path(path).parent))
             w.statusBar().showMessage(f"Exported {path}", 6000)

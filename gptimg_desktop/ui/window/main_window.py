@@ -308,8 +308,6 @@ class MainWindow(QMainWindow):
                                     tip="Add a project or branch exported on another machine")
         self.actionRun = a(self, "actionRun", "Run", "Ctrl+Return", tip="Generate or edit")
         self.actionCancel = a(self, "actionCancel", "Cancel Job", "Esc", tip="Cancel the running job")
-        for tool_action in (self.actionBrush, self.actionEraser, self.actionRect, self.actionLasso):
-            tool_action.setActionGroup(None)
         self.actionBrush.setChecked(True)
         for action in self.findChildren(QAction):
             if action.objectName():
