@@ -109,3 +109,14 @@ def test_sample_colour_averages_a_square_clipped_to_the_picture():
     img = two_red_boxes()
     assert selection.sample_color(img, 150, 90) == (200, 30, 30)
     assert selection.sample_color(img, 0, 0, radius=2) == (128, 128, 128)
+
+
+def test_the_mask_colour_contrasts_with_the_picture():
+    red_product = np.zeros((300, 400, 3), dtype=np.uint8)
+    red_product[:] = (200, 30, 40)
+    assert selection.contrasting_color(red_product) == selection.MASK_COLORS[0]  # cyan on red
+    cyan_sky = np.zeros((300, 400, 3), dtype=np.uint8)
+    cyan_sky[:] = (10, 220, 250)
+    chosen = selection.contrasting_color(cyan_sky)
+    assert chosen != selection.MASK_COLORS[0]
+    assert max(abs(a - b) for a, b in zip(chosen, (10, 220, 250), strict=True)) > 150

@@ -41,8 +41,10 @@ from PySide6.QtGui import (
 )
 from PySide6.QtWidgets import QWidget
 
+from ...core.selection import SelectionMode, apply_selection, contrasting_color
 from .mask_layer import DEFAULT_MASK_COLOR, MaskLayer, StrokeSpacer
 from .mask_undo import DEFAULT_MAX_BYTES, DEFAULT_MAX_STEPS, MaskUndoStack, Patch
+from .pick_tools import PickSettings, image_rgb, mask_outline, pick_selection
 
 
 class Tool(enum.Enum):
@@ -50,6 +52,13 @@ class Tool(enum.Enum):
     ERASER = "eraser"
     RECT = "rect"
     LASSO = "lasso"
+    WAND = "wand"  # magic wand: click a colour, the connected (or every) similar pixel is selected
+    COLOR_RANGE = "color_range"  # Select Colour Range: similar colours with soft edges
+
+
+SELECTION_TOOLS = (Tool.RECT, Tool.LASSO, Tool.WAND, Tool.COLOR_RANGE)
+PICK_TOOLS = (Tool.WAND, Tool.COLOR_RANGE)
+MASK_DISPLAYS = ("tint", "outline", "hidden")
 
 
 class _Drag(enum.Enum):
@@ -118,14 +127,18 @@ class ImageCanvas(QWidget):
     Size changes in ``set_image``: with ``keep_mask`` the painted mask is scaled to the new size
     (a re-generated or upscaled version of the same picture keeps its selection); without it the
     mask is cleared. Either way the undo history is cleared, because its rectangles belong to the
-    old size. Selections (rect, lasso) subtract while Alt is held, or when the eraser was the last
-    paint tool used; Shift forces them to add.
+    old size. Selections (rect, lasso, magic wand, colour range) add or subtract as the explicit
+    selection mode says (``set_selection_mode``); Alt held subtracts and Shift held adds for one drag.
+    Which paint tool was used last never changes what a selection does.
     """
 
     maskChanged = Signal()
     zoomChanged = Signal(float)
     imageDropped = Signal(str)
     toolChanged = Signal(object)  # Tool
+    selectionModeChanged = Signal(str)  # "add" or "subtract"
+    maskColorChanged = Signal(QColor)
+    maskDisplayChanged = Signal(str)  # "tint", "outline" or "hidden"
     brushSizeChanged = Signal(int)
     brushHardnessChanged = Signal(float)
     undoStateChanged = Signal(bool, bool)
@@ -161,6 +174,13 @@ class ImageCanvas(QWidget):
         self._mask_visible = True
         self._mask_opacity = 0.5
         self._mask_color = QColor(DEFAULT_MASK_COLOR)
+        self._mask_color_chosen = False  # until the user picks one, each image gets a colour that contrasts
+        self._mask_display = "tint"
+        self._shown_display = "tint"
+        self._outline: QPainterPath | None = None  # the mask edge (image px), traced lazily for "outline"
+        self._selection_mode = "add"
+        self._pick = PickSettings()
+        self._pixels: np.ndarray | None = None  # RGB copy of the image for the picking tools, made on first use
 
         self._tool = Tool.BRUSH
         self._last_paint_tool = Tool.BRUSH
@@ -197,6 +217,10 @@ class ImageCanvas(QWidget):
         self._ants.setInterval(140)
         self._ants.timeout.connect(self._march_ants)
         self._checker = _checker_brush()
+        self._outline_ants = QTimer(self)  # marches the ants of the "outline" mask display
+        self._outline_ants.setInterval(200)
+        self._outline_ants.timeout.connect(self._march_outline)
+        self.maskChanged.connect(self._mask_edited)
         self._update_cursor()
 
     # ================================================================ image
@@ -218,6 +242,10 @@ class ImageCanvas(QWidget):
         self._image = QImage(qimage)
         self._display = _display_format(qimage)
         self._levels = []
+        self._pixels = None
+        self._outline = None
+        if not self._mask_color_chosen:
+            self._auto_mask_color(qimage)
         mask_changed = False
         if self._layer is None or size_changed or not keep_mask:
             old = self._layer
@@ -244,6 +272,8 @@ class ImageCanvas(QWidget):
         had_paint = self._layer is not None and self._layer.has_paint()
         self._image = self._display = None
         self._levels = []
+        self._pixels = None
+        self._outline = None
         self._layer = None
         self._preview = self._compare = None
         self._undo.clear()
@@ -459,17 +489,116 @@ class ImageCanvas(QWidget):
         return self._mask_visible
 
     def set_mask_visible(self, visible: bool) -> None:
+        """H: show or hide the mask; showing a hidden mask brings back the last display (tint or outline)."""
+        if bool(visible) and self._mask_display == "hidden":
+            self.set_mask_display(self._shown_display)
+            return
+        if not visible and self._mask_display != "hidden":
+            self.set_mask_display("hidden")
+            return
         self._mask_visible = bool(visible)
         self.update()
 
     def mask_color(self) -> QColor:
         return QColor(self._mask_color)
 
-    def set_mask_color(self, color: QColor) -> None:
-        self._mask_color = QColor(color)
+    def set_mask_color(self, color: QColor, *, chosen: bool = True) -> None:
+        """Tint the mask in ``color``; ``chosen`` (a user's pick) stops the automatic contrasting colour."""
+        color = QColor(color)
+        self._mask_color_chosen = self._mask_color_chosen or chosen
+        if color == self._mask_color:
+            return
+        self._mask_color = color
         if self._layer is not None:
             self._layer.set_color(self._mask_color)
         self.update()
+        self.maskColorChanged.emit(QColor(color))
+
+    def _auto_mask_color(self, image: QImage) -> None:
+        small = image.scaled(64, 64, Qt.AspectRatioMode.KeepAspectRatio, Qt.TransformationMode.FastTransformation)
+        r, g, b = contrasting_color(image_rgb(small))
+        self.set_mask_color(QColor(r, g, b), chosen=False)
+
+    def mask_display(self) -> str:
+        return self._mask_display
+
+    def set_mask_display(self, mode: str) -> None:
+        """``tint`` (colour over the area), ``outline`` (marching ants round it) or ``hidden``."""
+        if mode not in MASK_DISPLAYS:
+            raise ValueError(f"mask display is one of {', '.join(MASK_DISPLAYS)}, not {mode!r}")
+        if mode == self._mask_display:
+            return
+        self._mask_display = mode
+        self._mask_visible = mode != "hidden"
+        if mode != "hidden":
+            self._shown_display = mode
+        self._sync_ants()
+        self.update()
+        self.maskDisplayChanged.emit(mode)
+
+    def _mask_edited(self) -> None:
+        self._outline = None
+        self._sync_ants()
+        if self._mask_display == "outline":
+            self.update()
+
+    def _outline_path(self) -> QPainterPath:
+        if self._outline is None:
+            self._outline = mask_outline(self._layer.array()) if self._layer is not None else QPainterPath()
+        return self._outline
+
+    def _sync_ants(self) -> None:
+        on = self._mask_display == "outline" and self._layer is not None and self._layer.has_paint()
+        if on and not self._outline_ants.isActive():
+            self._outline_ants.start()
+        elif not on:
+            self._outline_ants.stop()
+
+    def _march_outline(self) -> None:
+        if self._drag in (_Drag.RECT, _Drag.LASSO):
+            return  # the selection's own ants are marching (same phase counter)
+        self._ants_phase = (self._ants_phase + 1) % 8
+        b = self._outline_path().boundingRect()
+        if not b.isEmpty():
+            tl, br = self.image_to_widget(b.topLeft()), self.image_to_widget(b.bottomRight())
+            self.update(QRectF(tl, br).toAlignedRect().adjusted(-2, -2, 2, 2))
+
+    # ================================================================ selection mode and picking tools
+
+    def selection_mode(self) -> str:
+        return self._selection_mode
+
+    def set_selection_mode(self, mode: str) -> None:
+        """What rectangle, lasso, wand and colour range do: ``add`` to the mask or ``subtract`` from it."""
+        if mode not in ("add", "subtract"):
+            raise ValueError(f"selection mode is 'add' or 'subtract', not {mode!r}")
+        if mode != self._selection_mode:
+            self._selection_mode = mode
+            self.selectionModeChanged.emit(mode)
+
+    def pick_settings(self) -> PickSettings:
+        return self._pick
+
+    def set_pick_tolerance(self, tolerance: int) -> None:
+        self._pick.tolerance = min(255, max(0, int(tolerance)))
+
+    def set_pick_contiguous(self, contiguous: bool) -> None:
+        self._pick.contiguous = bool(contiguous)
+
+    def pick_at(self, x: int, y: int, subtract: bool | None = None) -> None:
+        """What a click with the magic wand or Colour Range does at image pixel (x, y): one undo step."""
+        if self._layer is None or self._image is None or self._tool not in PICK_TOOLS:
+            return
+        if not (0 <= x < self._image.width() and 0 <= y < self._image.height()):
+            return
+        if self._pixels is None:
+            self._pixels = image_rgb(self._image)
+        chosen = pick_selection(self._tool.value, self._pixels, x, y, self._pick)
+        subtract = self._selection_mode == "subtract" if subtract is None else subtract
+        mode = SelectionMode.SUBTRACT if subtract else SelectionMode.ADD
+        name = "Magic wand" if self._tool == Tool.WAND else "Colour range"
+        self._apply_whole(apply_selection(self._layer.array(), chosen, mode),
+                          f"{name}: {'subtract' if subtract else 'add'}")
 
     # ================================================================ mask data (job layer)
 
@@ -691,11 +820,15 @@ class ImageCanvas(QWidget):
         else:
             if mods & Qt.KeyboardModifier.ShiftModifier:
                 self._sel_subtract = False
+            elif mods & Qt.KeyboardModifier.AltModifier:
+                self._sel_subtract = True
             else:
-                self._sel_subtract = bool(mods & Qt.KeyboardModifier.AltModifier) or (
-                    self._last_paint_tool == Tool.ERASER
-                )
+                self._sel_subtract = self._selection_mode == "subtract"
             ip = self.widget_to_image(pos)
+            if self._tool in PICK_TOOLS:
+                self.pick_at(math.floor(ip.x()), math.floor(ip.y()), self._sel_subtract)
+                event.accept()
+                return
             self._sel_start = self._sel_end = ip
             self._lasso = QPolygonF([ip])
             self._start_drag(_Drag.RECT if self._tool == Tool.RECT else _Drag.LASSO, pos)
@@ -966,6 +1099,8 @@ class ImageCanvas(QWidget):
             self.set_tool(Tool.RECT)
         elif key == Qt.Key.Key_L:
             self.set_tool(Tool.LASSO)
+        elif key == Qt.Key.Key_W:
+            self.set_tool(Tool.COLOR_RANGE if event.modifiers() & Qt.KeyboardModifier.ShiftModifier else Tool.WAND)
         elif key == Qt.Key.Key_Space:
             if not event.isAutoRepeat():
                 self._set_space(True)
@@ -1089,6 +1224,10 @@ class ImageCanvas(QWidget):
         p.setPen(QPen(QColor(0, 0, 0, 110), 0))
         p.setBrush(Qt.BrushStyle.NoBrush)
         p.drawRect(img_rect.adjusted(-0.5, -0.5, 0.5, 0.5))
+        if self._mask_visible and self._mask_display == "outline" and self._preview is None and self._layer is not None:
+            outline = self._outline_path()
+            if not outline.isEmpty():
+                self._stroke_ants(p, QTransform(self._s, 0, 0, self._s, self._ox, self._oy).map(outline))
         if self._drag == _Drag.RECT:
             self._paint_ants(p, self._rect_outline_widget())
         elif self._drag == _Drag.LASSO:
@@ -1108,7 +1247,7 @@ class ImageCanvas(QWidget):
             return
         level = self._level_for_zoom()
         self._draw_scaled(p, level, vis)
-        if self._mask_visible and self._mask_opacity > 0 and self._layer is not None:
+        if self._mask_visible and self._mask_display == "tint" and self._mask_opacity > 0 and self._layer is not None:
             p.setOpacity(self._mask_opacity)
             self._draw_scaled(p, self._layer.tint_image(), vis)
             p.setOpacity(1.0)

@@ -166,7 +166,7 @@ class ExpandPreview(QWidget):
             return
         d = event.position() - self._drag_start
         s = max(self._scale(), 1e-6)
-        margins = dict(zip(SIDES, self._drag_margins, strict=True))
+        margins: dict[str, int] = dict(zip(SIDES, self._drag_margins, strict=True))
         delta = {"left": -d.x(), "right": d.x(), "top": -d.y(), "bottom": d.y()}[self._drag] / s
         margins[self._drag] = max(0, round((margins[self._drag] + delta) / 16) * 16)
         self.marginsDragged.emit(*(margins[k] for k in SIDES))
@@ -222,9 +222,9 @@ class ExpandCanvasDialog(QDialog):
             presets.addWidget(button)
         self.preview = ExpandPreview(width, height, self)
         self.preview.marginsDragged.connect(self._set_requested)
-        self.result = QLabel(self)
-        self.result.setObjectName("expandResultLabel")
-        self.result.setWordWrap(True)
+        self.result_label = QLabel(self)
+        self.result_label.setObjectName("expandResultLabel")
+        self.result_label.setWordWrap(True)
         self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel, self)
         self.buttons.button(QDialogButtonBox.StandardButton.Ok).setText("Expand")
         self.buttons.accepted.connect(self.accept)
@@ -239,7 +239,7 @@ class ExpandCanvasDialog(QDialog):
         layout.addLayout(presets)
         layout.addWidget(self.preview, 1)
         layout.addLayout(controls)
-        layout.addWidget(self.result)
+        layout.addWidget(self.result_label)
         layout.addWidget(self.buttons)
         self.resize(520, 560)
         self._update()
@@ -287,14 +287,14 @@ class ExpandCanvasDialog(QDialog):
         if not any(requested):
             self._valid = None
             self.preview.set_margins((0, 0, 0, 0))
-            self.result.setText("Choose how much to add on each side, pick a preset or drag a handle.")
+            self.result_label.setText("Choose how much to add on each side, pick a preset or drag a handle.")
             ok.setEnabled(False)
             return
         try:
             self._valid = expand_to_valid(self._spec, self._w, self._h, *requested)
         except RequestRefused as exc:
             self._valid = None
-            self.result.setText(str(exc))
+            self.result_label.setText(str(exc))
             ok.setEnabled(False)
             return
         left, top, right, bottom = self._valid
@@ -302,7 +302,7 @@ class ExpandCanvasDialog(QDialog):
         new_w, new_h = self._w + left + right, self._h + top + bottom
         applied = f"+{left} left, +{top} top, +{right} right, +{bottom} bottom"
         note = "" if self._valid == requested else " (snapped to a size the model accepts)"
-        self.result.setText(f"New canvas: <b>{new_w}×{new_h}</b> — applied: {applied}{note}.")
+        self.result_label.setText(f"New canvas: <b>{new_w}×{new_h}</b> — applied: {applied}{note}.")
         ok.setEnabled(True)
 
     def margins(self) -> tuple[int, int, int, int]:

@@ -44,7 +44,7 @@ class WheelGuard(QObject):
         kind = event.type()
         if kind == QEvent.Type.Polish:
             control = guarded_control(watched)
-            if control is watched and control.focusPolicy() == Qt.FocusPolicy.WheelFocus:
+            if control is not None and control is watched and control.focusPolicy() == Qt.FocusPolicy.WheelFocus:
                 control.setFocusPolicy(Qt.FocusPolicy.StrongFocus)  # a passing wheel must not focus it
             return False
         if kind != QEvent.Type.Wheel:
