@@ -180,6 +180,7 @@ class ImageCanvas(QWidget):
         self._outline: QPainterPath | None = None  # the mask edge (image px), traced lazily for "outline"
         self._selection_mode = "add"
         self._pick = PickSettings()
+        self._preview_base: np.ndarray | None = None  # the real mask while a Grow/Feather preview shows
         self._pixels: np.ndarray | None = None  # RGB copy of the image for the picking tools, made on first use
 
         self._tool = Tool.BRUSH
@@ -664,8 +665,33 @@ class ImageCanvas(QWidget):
 
             self._apply_whole(masks.feather(self._layer.array(), int(px)), "Feather mask")
 
+    def preview_mask(self, values: np.ndarray | None) -> None:
+        """Show ``values`` as the mask without touching undo (Grow/Feather live preview); None puts it back.
+
+        The mask as it was is kept until ``preview_mask(None)``; apply a previewed change with the usual
+        whole-mask operation afterwards, which makes it one undo step.
+        """
+        if self._layer is None:
+            return
+        if values is None:
+            if self._preview_base is not None:
+                self._layer.set_array(self._preview_base)
+                self._preview_base = None
+                self._outline = None
+                self.update()
+            return
+        if self._preview_base is None:
+            self._preview_base = self._layer.array()
+        self._layer.set_array(np.ascontiguousarray(values, dtype=np.uint8))
+        self._outline = None
+        self.update()
+
+    def previewing_mask(self) -> bool:
+        return self._preview_base is not None
+
     def _apply_whole(self, new: np.ndarray, label: str) -> None:
         self._finish_drag()
+        self.preview_mask(None)
         before = self._layer.array()
         if self._undo.push(0, 0, before, new, label) is None:
             return  # nothing changed: no undo step, no signal
