@@ -8,7 +8,7 @@ opacity are always there. The bar only shows and reports values: the window wire
 
 from __future__ import annotations
 
-from PySide6.QtCore import Signal
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QColor
 from PySide6.QtWidgets import (
     QButtonGroup,
@@ -23,6 +23,7 @@ from PySide6.QtWidgets import (
 )
 
 from ..common.color_button import ColorButton
+from ..common.elided_label import ElidedLabel
 from ..common.value_slider import ValueSlider
 
 PAINT_TOOLS = {"brush", "eraser"}
@@ -52,9 +53,9 @@ class ContextBar(QWidget):
         super().__init__(parent)
         self.setObjectName("toolOptions")
         self.setProperty("role", "toolbar")
-        self.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Fixed)  # never widens the window
+        self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
         layout = QHBoxLayout(self)
-        layout.setContentsMargins(12, 4, 12, 4)
+        layout.setContentsMargins(8, 2, 8, 2)
         layout.setSpacing(8)
         self._layout = layout
         self._groups: dict[str, list[QWidget]] = {"paint": [], "select": [], "pick": []}
@@ -102,11 +103,10 @@ class ContextBar(QWidget):
         self._add("pick", self.contiguous_check)
 
         layout.addStretch(1)
-        self.mask_hint = QLabel("", self)
+        self.mask_hint = ElidedLabel("", self)
         self.mask_hint.setObjectName("maskHint")
-        self.mask_hint.setProperty("role", "muted")
-        self.mask_hint.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
-        self.mask_hint.setMinimumWidth(0)
+        self.mask_hint.setProperty("role", "hint")
+        self.mask_hint.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
         layout.addWidget(self.mask_hint, 2)
 
         mask_label = QLabel("Mask", self)
@@ -196,4 +196,3 @@ class ContextBar(QWidget):
 
     def set_hint(self, text: str) -> None:
         self.mask_hint.setText(text)
-        self.mask_hint.setToolTip(text)

@@ -40,6 +40,7 @@ class VariantGrid(QListWidget):
         self.setSelectionMode(QListWidget.SelectionMode.SingleSelection)
         self._previous = -1
         self._current = -1
+        self._aspect = 1.0
         self._flicker_on = False
         self._flicker_phase = False
         self._timer = QTimer(self)
@@ -60,7 +61,11 @@ class VariantGrid(QListWidget):
                 rough = image.scaled(THUMB * 2, THUMB * 2, keep, Qt.TransformationMode.FastTransformation)
                 thumb = rough.scaled(THUMB, THUMB, keep, Qt.TransformationMode.SmoothTransformation)
             label = f"{i + 1}" if i < 9 else f"#{i + 1}"
-            item = QListWidgetItem(QIcon(QPixmap.fromImage(thumb)), label)
+            tile = QIcon()
+            pixmap = QPixmap.fromImage(thumb)
+            for mode in (QIcon.Mode.Normal, QIcon.Mode.Selected, QIcon.Mode.Active):
+                tile.addPixmap(pixmap, mode)  # the chosen tile gets a frame, not a blue wash over the picture
+            item = QListWidgetItem(tile, label)
             item.setData(Qt.ItemDataRole.UserRole, (version_id, path))
             item.setToolTip(f"Result {i + 1}: click or press {i + 1} to put it on the canvas" if i < 9
                             else f"Result {i + 1}: click to put it on the canvas")
@@ -68,6 +73,8 @@ class VariantGrid(QListWidget):
             self.addItem(item)
         self._previous = -1
         self._current = 0 if results else -1
+        first = next((img for _v, _p, img in results if not img.isNull()), None)
+        self._aspect = first.width() / max(1, first.height()) if first is not None else 1.0
         if results:
             self.setCurrentRow(0)
         self._fit_tiles()
@@ -144,17 +151,19 @@ class VariantGrid(QListWidget):
         return self.iconSize().width()
 
     def _fit_tiles(self) -> None:
-        """The largest square tile that shows every result in the viewport (two rows at most)."""
+        """The largest tiles (in the results' aspect) that show every result in the viewport, 1 or 2 rows."""
         n = max(1, self.count())
+        aspect = self._aspect
         vw, vh = max(1, self.viewport().width()), max(1, self.viewport().height())
         text_h = self.fontMetrics().height() + 6
-        best = MIN_TILE
-        for rows in (1, 2):
+        pad = 2 * self.spacing() + 12
+        best = 0.0
+        for rows in (1, 2, 3):
             cols = math.ceil(n / rows)
-            per_w = (vw - 2 * self.spacing() * (cols + 1)) // cols - 8
-            per_h = (vh - 2 * self.spacing() * (rows + 1)) // rows - text_h - 8
-            best = max(best, min(per_w, per_h))
-        size = int(min(MAX_TILE, max(MIN_TILE, best)))
-        if size != self.iconSize().width():
-            self.setIconSize(QSize(size, size))
-            self.setGridSize(QSize(size + 12, size + text_h + 8))
+            tile_w = min((vw - 4) / cols - pad, ((vh - 4) / rows - pad - text_h) * aspect)
+            best = max(best, tile_w)
+        w = int(min(MAX_TILE, max(MIN_TILE, best)))
+        h = max(24, round(w / aspect))
+        if (w, h) != (self.iconSize().width(), self.iconSize().height()):
+            self.setIconSize(QSize(w, h))
+            self.setGridSize(QSize(w + pad - 2 * self.spacing(), h + text_h + pad - 2 * self.spacing()))

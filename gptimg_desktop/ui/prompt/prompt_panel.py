@@ -187,6 +187,11 @@ class PromptPanel(QWidget):
         window to show as their own dock; the panel keeps owning and reading them."""
         self._body.removeWidget(self.output_panel)
         self._output_header.hide()  # the dock's title says "Output"
+        # The dock's title says "Prompt": the mode ("Edit the masked area") takes the header's place.
+        self._prompt_header.hide()
+        self._body.removeWidget(self.mode_label)
+        self._prompt_head.insertWidget(0, self.mode_label, 1)
+        self._body.setContentsMargins(2 * SPACING, SPACING, 2 * SPACING, SPACING)
         margin = 2 * SPACING
         self.output_panel.setContentsMargins(margin, SPACING, margin, margin)
         self.prompt_edit.setMaximumHeight(16777215)  # the prompt dock is the prompt's own room now
@@ -196,7 +201,9 @@ class PromptPanel(QWidget):
         box = QVBoxLayout()
         box.setSpacing(SPACING)
         head = QHBoxLayout()
-        head.addWidget(section_label("Prompt", "promptHeader"))
+        self._prompt_header = section_label("Prompt", "promptHeader")
+        self._prompt_head = head
+        head.addWidget(self._prompt_header)
         head.addStretch(1)
         self.recent_button = QToolButton()
         self.recent_button.setObjectName("recentPromptsButton")

@@ -203,6 +203,31 @@ QPushButton[flat="true"]:hover, QToolButton[flat="true"]:hover {{ background: {c
 QPushButton[link="true"] {{ background: transparent; border: none; color: {c.accent_hover};
     text-decoration: underline; padding: 0px; min-height: 0px; text-align: left; }}
 QToolButton::menu-indicator {{ image: none; width: 0px; }}
+QToolButton:checked {{ background: {c.selection}; border-color: {c.accent}; }}
+QToolButton:checked:hover {{ background: #36578c; }}
+
+/* The workspace: tool strip, context bar, dock titles (issue 11). */
+QToolBar {{ background: {c.window}; border: none; spacing: 2px; padding: 2px; }}
+QToolBar#toolsToolbar {{ border-right: 1px solid {c.border}; padding: 4px 3px; }}
+QToolBar#toolsToolbar QToolButton {{ background: transparent; border: 1px solid transparent; padding: 5px;
+    border-radius: {r}px; min-height: 0px; }}
+QToolBar#toolsToolbar QToolButton:hover {{ background: {c.control_hover}; }}
+QToolBar#toolsToolbar QToolButton:checked {{ background: {c.accent}; border-color: {c.accent}; }}
+QToolBar#contextToolbar {{ border-bottom: 1px solid {c.border}; }}
+QToolButton[role="segment"] {{ padding: 3px 10px; }}
+QToolButton[role="anchor"] {{ padding: 0px; min-height: 0px; }}
+QWidget[role="dockTitle"] {{ background: {c.window}; border-bottom: 1px solid {c.border}; }}
+QWidget[role="dockTitle"] QToolButton {{ background: transparent; border: none; padding: 0px; min-height: 0px; }}
+QDockWidget {{ color: {c.text_muted}; }}
+QMainWindow::separator {{ background: {c.border}; width: 1px; height: 1px; }}
+QMainWindow::separator:hover {{ background: {c.accent}; }}
+QDialog, QColorDialog {{ background: {c.panel}; }}
+QListView#variantGrid {{ background: {c.window}; border: none; }}
+QListView#variantGrid::item {{ border-radius: {r}px; padding: 2px; }}
+QListView#variantGrid::item:selected {{ background: {c.selection}; border: 2px solid {c.accent}; }}
+QSlider::groove:horizontal {{ height: 4px; background: {c.border}; border-radius: 2px; }}
+QSlider::sub-page:horizontal {{ background: {c.accent}; border-radius: 2px; }}
+QSlider::handle:horizontal {{ background: {c.text}; width: 12px; height: 12px; margin: -5px 0; border-radius: 6px; }}
 
 QCheckBox {{ spacing: 8px; }}
 

@@ -15,8 +15,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from PySide6.QtCore import QByteArray, QSettings, Qt, Signal
-from PySide6.QtGui import QAction, QCloseEvent, QImage, QKeySequence
+from PySide6.QtCore import QByteArray, QSettings, Qt, QTimer, Signal
+from PySide6.QtGui import QAction, QCloseEvent, QImage, QKeySequence, QShowEvent
 from PySide6.QtWidgets import (
     QApplication,
     QDockWidget,
@@ -31,6 +31,7 @@ from PySide6.QtWidgets import (
     QScrollArea,
     QSplitter,
     QSystemTrayIcon,
+    QToolBar,
     QVBoxLayout,
     QWidget,
 )
@@ -196,7 +197,13 @@ class MainWindow(QMainWindow):
         center_layout.setContentsMargins(0, 0, 0, 0)
         center_layout.setSpacing(0)
         center_layout.addWidget(self.banner)
-        center_layout.addWidget(self.context_bar)
+        # The context bar spans the window under the menus, as Photoshop's options bar does.
+        self.context_toolbar = QToolBar("Tool Options", self)
+        self.context_toolbar.setObjectName("contextToolbar")
+        self.context_toolbar.setMovable(False)
+        self.context_toolbar.setFloatable(False)
+        self.context_toolbar.addWidget(self.context_bar)
+        self.addToolBar(Qt.ToolBarArea.TopToolBarArea, self.context_toolbar)
         self.canvas_splitter = QSplitter(Qt.Orientation.Vertical, center)
         self.canvas_splitter.setObjectName("canvasSplitter")
         self.canvas_splitter.setChildrenCollapsible(False)
@@ -215,6 +222,7 @@ class MainWindow(QMainWindow):
         self.jobs_view = JobsView(self)
         self.history = HistoryView(self.store, self)
         self.side_dock = self.prompt_dock = DockPanel("Prompt", "promptDock", self.prompt, self)
+        self.prompt.setMinimumHeight(250)  # the prompt, the estimate and Run always show
         self.output_dock = DockPanel("Output", "outputDock", _scrolling(output, "outputScroll"), self)
         self.references_dock = DockPanel("References", "referencesDock", self.tray, self)
         self.left_dock = self.history_dock = DockPanel("History", "historyDock", self.history, self)
@@ -227,6 +235,9 @@ class MainWindow(QMainWindow):
         self.setCorner(Qt.Corner.BottomLeftCorner, Qt.DockWidgetArea.LeftDockWidgetArea)
         self.setCorner(Qt.Corner.BottomRightCorner, Qt.DockWidgetArea.RightDockWidgetArea)
         self.panel_toggle = PanelToggle(self)
+        for inner_title in (self.jobs_view.title, self.tray.findChild(QLabel, "referenceTitle")):
+            if inner_title is not None:
+                inner_title.hide()  # the dock's title bar names the panel
 
         self.provider_label = QLabel(provider_label, self)
         self.provider_label.setObjectName("providerLabel")
@@ -269,6 +280,7 @@ class MainWindow(QMainWindow):
         self.actionFocusResults = a(self, "actionFocusResults", "Go to Results", "Alt+3",
                                     tip="Pick between the results of the last run")
         self.actionFocusCanvas = a(self, "actionFocusCanvas", "Go to Canvas", "Alt+0", tip="Back to the canvas")
+        self.actionResetLayout = a(self, "actionResetLayout", "Reset Panels", tip="Every panel back in its place")
         self.actionFlicker = a(self, "actionFlicker", "Flicker A/B", "F", True,
                                tip="Flicker between the chosen result and the one before")
         self.actionUndo = a(self, "actionUndo", "Undo", QKeySequence.StandardKey.Undo, tip="Undo the last mask change")
@@ -347,6 +359,8 @@ class MainWindow(QMainWindow):
         panels_menu = view_menu.addMenu("&Panels")
         for dock in (self.prompt_dock, self.output_dock, self.references_dock, self.history_dock, self.jobs_dock):
             panels_menu.addAction(dock.toggleViewAction())
+        panels_menu.addSeparator()
+        panels_menu.addAction(self.actionResetLayout)
         for action in (None, self.actionFocusCanvas, self.actionFocusPrompt, self.actionFocusHistory,
                        self.actionFocusResults, None, self.actionLedger, self.actionProjects):
             view_menu.addSeparator() if action is None else view_menu.addAction(action)
@@ -421,6 +435,7 @@ class MainWindow(QMainWindow):
         self.actionSelectAdd.triggered.connect(lambda: c.set_selection_mode("add"))
         self.actionSelectSubtract.triggered.connect(lambda: c.set_selection_mode("subtract"))
         self.actionTogglePanels.triggered.connect(self.panel_toggle.toggle)
+        self.actionResetLayout.triggered.connect(self.reset_layout)
         self.actionCopyImage.triggered.connect(self.copy_image)
         self.actionFocusPrompt.triggered.connect(self._focus_prompt)
         self.actionFocusHistory.triggered.connect(self._focus_history)
@@ -475,8 +490,9 @@ class MainWindow(QMainWindow):
             self.restoreGeometry(geometry)
         else:
             self.resize(1440, 900)
-        if not (isinstance(state, QByteArray) and self.restoreState(state, LAYOUT_VERSION)):
-            self._default_layout()
+        self._layout_pending = not (isinstance(state, QByteArray) and self.restoreState(state, LAYOUT_VERSION))
+        if self._layout_pending:
+            self.reset_layout()
         collapsed = self.settings.value("window/collapsed_panels", [])
         restore_collapsed(self, [collapsed] if isinstance(collapsed, str) else list(collapsed or []))
         last = self.settings.value("prompt/last_settings")
@@ -493,15 +509,27 @@ class MainWindow(QMainWindow):
         self.settings.setValue("prompt/last_settings", json.dumps(self.prompt.settings().to_dict()))
         self.settings.sync()
 
-    def _default_layout(self) -> None:
-        """Panel sizes for this window size: history left, prompt, output and references stacked right."""
+    def showEvent(self, event: QShowEvent) -> None:
+        super().showEvent(event)
+        if self._layout_pending:  # first start: size the panels for the screen the window really opened on
+            self._layout_pending = False
+            QTimer.singleShot(0, self.reset_layout)
+
+    def reset_layout(self) -> None:
+        """View → Reset Panels: every panel back, sized for this window: history left, prompt/output/refs right."""
+        for dock in (self.prompt_dock, self.output_dock, self.references_dock, self.history_dock, self.jobs_dock):
+            dock.setFloating(False)
+            dock.show()
+            dock.set_collapsed(False)
         width = max(self.width(), 1024)
         side = 360 if width >= 1600 else 320
         left = 300 if width >= 1600 else 260
         self.resizeDocks([self.history_dock, self.prompt_dock], [left, side], Qt.Orientation.Horizontal)
         height = max(self.height(), 600)
+        # Below ~900 px there is room for the prompt and the output settings; the references fold to their title.
+        self.references_dock.set_collapsed(height < 900)
         self.resizeDocks([self.prompt_dock, self.output_dock, self.references_dock],
-                         [round(height * 0.30), round(height * 0.45), round(height * 0.25)], Qt.Orientation.Vertical)
+                         [round(height * 0.30), round(height * 0.40), round(height * 0.30)], Qt.Orientation.Vertical)
         self.resizeDocks([self.history_dock, self.jobs_dock], [round(height * 0.7), round(height * 0.3)],
                          Qt.Orientation.Vertical)
 
