@@ -494,7 +494,8 @@ class MainWindow(QMainWindow):
         if self._layout_pending:
             self.reset_layout()
         collapsed = self.settings.value("window/collapsed_panels", [])
-        restore_collapsed(self, [collapsed] if isinstance(collapsed, str) else list(collapsed or []))
+        names = [collapsed] if isinstance(collapsed, str) else collapsed if isinstance(collapsed, list) else []
+        restore_collapsed(self, [str(n) for n in names])
         last = self.settings.value("prompt/last_settings")
         if isinstance(last, str) and last:
             try:
@@ -522,8 +523,8 @@ class MainWindow(QMainWindow):
             dock.show()
             dock.set_collapsed(False)
         width = max(self.width(), 1024)
-        side = 360 if width >= 1600 else 320
-        left = 300 if width >= 1600 else 260
+        side = 380 if width >= 1600 else 340
+        left = 300 if width >= 1600 else 240
         self.resizeDocks([self.history_dock, self.prompt_dock], [left, side], Qt.Orientation.Horizontal)
         height = max(self.height(), 600)
         # Below ~900 px there is room for the prompt and the output settings; the references fold to their title.
@@ -886,7 +887,8 @@ class MainWindow(QMainWindow):
 
     def _focus_history(self) -> None:
         self._reveal(self.history_dock)
-        self.history.tree.setFocus(Qt.FocusReason.ShortcutFocusReason)
+        target = self.history.tree if self.history.tree.isVisible() else self.history.search
+        target.setFocus(Qt.FocusReason.ShortcutFocusReason)
 
     def _focus_results(self) -> None:
         if self.result_strip.count():

@@ -108,9 +108,11 @@ class RecentFiles:
 
     def paths(self) -> list[str]:
         value = self.settings.value(RECENT_KEY, [])
-        if isinstance(value, str):
-            value = [value] if value else []
-        return [str(p) for p in (value or [])][:RECENT_MAX]
+        if isinstance(value, str):  # QSettings gives back a one-item list as a plain string
+            return [value] if value else []
+        if not isinstance(value, list | tuple):
+            return []
+        return [str(p) for p in value][:RECENT_MAX]
 
     def add(self, path: str) -> None:
         path = str(Path(path))
