@@ -17,8 +17,8 @@ import pytest
 from PIL import Image
 from PySide6.QtGui import QImage
 
+from gptimg_desktop.editor.autosave import RESTORED_MESSAGE, SESSION_FILE
 from gptimg_desktop.ui.prompt.prompt_panel import PromptSettings
-from gptimg_desktop.ui.window.autosave import RESTORED_MESSAGE, SESSION_FILE
 
 LONG_PROMPT = "Put a red umbrella in the painted area.\nKeep the light soft; match the grain of the photo."
 
@@ -48,7 +48,7 @@ _CRASHING_EDITOR = textwrap.dedent(
 
     window.open_image(photo)
     wait(lambda: not window.canvas.image().isNull())
-    window.canvas.set_mask_array(np.load(mask_file))
+    window.document.set_mask_array(np.load(mask_file))
     window.tray.add_files([ref_a, ref_b])
     wait(lambda: window.tray.count() == 2 and not window.tray.is_loading())
     window.tray.set_role(0, "style")
@@ -164,7 +164,7 @@ def test_an_expanded_canvas_is_saved_as_pixels_and_restored(qtbot, open_window, 
     first.open_image(str(_photo(tmp_path / "photo.png", (1024, 1024))))
     qtbot.waitUntil(lambda: not first.canvas.image().isNull(), timeout=5000)
     first.canvas.expand_canvas(0, 0, 512, 0)  # what Image → Expand Canvas does
-    first.source.modified = True
+    assert first.source.modified  # the document marks expanded pixels as changed
     expanded, mask = _array(first.canvas.image()), first.canvas.mask_array()
     assert expanded.shape[:2] == (1024, 1536) and mask[:, 1024:].all()
     first.prompt.set_prompt("Extend the beach to the right")
