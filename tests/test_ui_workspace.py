@@ -344,3 +344,52 @@ def test_the_status_bar_counts_in_words(window):
 
     assert plural(1, "image") == "1 image" and plural(0, "image") == "0 images" and plural(2, "credit") == "2 credits"
     assert "0 images" in window.totals_label.text()
+
+
+# ---------------------------------------------------------------------------------------- dialogs
+
+
+def test_expand_canvas_shows_exactly_what_it_applies_and_follows_the_anchor(qtbot):
+    from gptimg_desktop.ui.canvas.expand_dialog import ExpandCanvasDialog
+
+    dialog = ExpandCanvasDialog(1536, 1024, "gpt-image-2")
+    qtbot.addWidget(dialog)
+    dialog.findChild(QAbstractButton, "expandPresetWidento169").click()
+    shown = tuple(dialog.spins[k].value() for k in ("left", "top", "right", "bottom"))
+    assert shown == dialog.margins()  # the walkthrough: 142 shown a side, 144 applied
+    left, _top, right, _bottom = shown
+    assert f"{1536 + left + right}×1024" in dialog.result_label.text()
+    dialog.anchor.set_anchor(0, 1)  # keep the picture on the left: all the growth goes right
+    assert dialog.margins()[0] == 0 and dialog.margins()[2] == left + right
+    dialog.anchor.set_anchor(2, 1)
+    assert dialog.margins()[2] == 0 and dialog.margins()[0] == left + right
+    dialog.preview.marginsDragged.emit(0, 160, 0, 0)  # a handle dragged up
+    assert dialog.margins()[1] >= 160 and dialog.spins["top"].value() == dialog.margins()[1]
+
+
+def test_grow_and_feather_preview_live_and_ok_is_one_undo_step(qtbot, window, tmp_path, monkeypatch):
+    from gptimg_desktop.ui.canvas import amount_dialog
+
+    open_product(qtbot, window, tmp_path)
+    canvas = window.canvas
+    window.actionMagicWand.trigger()
+    QTest.mouseClick(canvas, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier,
+                     canvas.image_to_widget(QPointF(250, 200)).toPoint())
+    before = canvas.mask_array()
+    seen = {}
+
+    class Driven(amount_dialog.AmountDialog):
+        def exec(self) -> int:
+            self.slider.setValue(20)
+            self._show_preview()  # what the debounce timer does after the drag
+            seen["preview"] = canvas.mask_array().copy()
+            assert self.slider.text() == "20 px"
+            return 1
+
+    monkeypatch.setattr("gptimg_desktop.ui.window.main_window.AmountDialog", Driven)
+    window.actionGrowMask.trigger()
+    assert np.count_nonzero(seen["preview"]) > np.count_nonzero(before)  # the canvas showed the grown mask
+    grown = canvas.mask_array()
+    assert np.array_equal(grown, seen["preview"])
+    canvas.undo()
+    assert np.array_equal(canvas.mask_array(), before)  # one undo step takes the whole grow back
