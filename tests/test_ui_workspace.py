@@ -393,3 +393,46 @@ def test_grow_and_feather_preview_live_and_ok_is_one_undo_step(qtbot, window, tm
     assert np.array_equal(grown, seen["preview"])
     canvas.undo()
     assert np.array_equal(canvas.mask_array(), before)  # one undo step takes the whole grow back
+
+
+# ---------------------------------------------------------------------------------------- history rows
+
+
+def test_sibling_rows_say_what_differs():
+    from gptimg_desktop.ui.history.sibling_labels import sibling_title
+
+    same = ["Recolour the mug a deep teal glaze"] * 3
+    assert [sibling_title(same, i) for i in range(3)] == [
+        f"Variant {i} of 3 · Recolour the mug a deep teal glaze" for i in (1, 2, 3)]
+    alike = ["Recolour the mug a deep teal glaze", "Recolour the mug a matte black glaze", "A new poster"]
+    assert sibling_title(alike, 0) == "…deep teal glaze"
+    assert sibling_title(alike, 1) == "…matte black glaze"
+    assert sibling_title(alike, 2) == "A new poster"
+    assert sibling_title(["Only child"], 0) == "Only child"
+
+
+def test_history_thumbnails_have_a_size_slider(qtbot, window):
+    history = window.history
+    slider = history.thumb_slider
+    assert slider.value() == history.delegate.thumb >= 64 and slider.text() == f"{slider.value()} px"
+    slider.setValue(112)
+    assert history.delegate.thumb == 112 and history.delegate.row_height() == 128
+    slider.setValue(10)  # clamped to the smallest useful size
+    assert history.delegate.thumb == 40
+
+
+def test_export_with_a_preset_resizes_converts_and_names_the_file(qtbot, window, tmp_path):
+    from PIL import Image
+
+    from gptimg_desktop.core.export_presets import preset_named, srgb_profile
+
+    open_product(qtbot, window, tmp_path)
+    target = tmp_path / "for-the-web.png"  # the preset's format wins: the file becomes .webp
+    window.export_actions.export_to(str(target), preset_named("Social WebP"))
+    written = tmp_path / "for-the-web.webp"
+    qtbot.waitUntil(written.exists, timeout=TIMEOUT_MS)
+    with Image.open(written) as img:
+        assert img.format == "WEBP" and img.size == (600, 400)  # already under 1080: never enlarged
+        assert img.info.get("icc_profile") == srgb_profile()
+    menu = window._export_presets_menu
+    assert menu.isEnabled() and any("Web JPEG" in a.text() for a in menu.actions())

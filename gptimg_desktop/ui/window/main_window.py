@@ -38,6 +38,7 @@ from PySide6.QtWidgets import (
 )
 
 from ...core.errors import RequestRefused
+from ...core.export_presets import PRESETS
 from ...editor.document import EditorDocument, ImageSource
 from ...editor.images import ImageController
 from ...editor.jobs import JobBook, JobStatus
@@ -328,7 +329,17 @@ class MainWindow(QMainWindow):
         recent_menu = QMenu("Open &Recent", file_menu)
         file_menu.addMenu(recent_menu)
         self.recent_files = RecentFiles(self.settings, recent_menu, self.open_image)
-        for action in (self.actionExport, self.actionImportBundle, None, self.actionSettings, None, self.actionQuit):
+        file_menu.addAction(self.actionExport)
+        presets_menu = QMenu("Export &As", file_menu)
+        presets_menu.setObjectName("exportPresetsMenu")
+        for preset in PRESETS:
+            action = presets_menu.addAction(f"{preset.name}…")
+            action.setToolTip(preset.describe())
+            action.setStatusTip(preset.describe())
+            action.triggered.connect(lambda _c=False, p=preset: self.export_actions.export_preset_dialog(p))
+        file_menu.addMenu(presets_menu)
+        self._export_presets_menu = presets_menu
+        for action in (self.actionImportBundle, None, self.actionSettings, None, self.actionQuit):
             file_menu.addSeparator() if action is None else file_menu.addAction(action)
         edit_menu = menu.addMenu("&Edit")
         for action in (self.actionUndo, self.actionRedo, None, self.actionCopyImage):
@@ -573,8 +584,10 @@ class MainWindow(QMainWindow):
             self.context_bar.set_hint("Masked edit: only the marked area changes")
         else:
             self.context_bar.set_hint("No mask: Run edits the whole image")
-        for action in (self.actionExpandCanvas, self.actionCutout, self.actionUseAsReference, self.actionExport):
+        for action in (self.actionExpandCanvas, self.actionCutout, self.actionUseAsReference, self.actionExport,
+                       self.actionCopyImage):
             action.setEnabled(has_image)
+        self._export_presets_menu.setEnabled(has_image)
 
     # ------------------------------------------------------------------ the document, as other code reads it
     @property
