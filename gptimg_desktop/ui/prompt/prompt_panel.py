@@ -33,6 +33,7 @@ from ...core.models import DEFAULT_MODEL, MODELS, ModelSpec, find_model
 from ...core.pricing import PriceTable, estimate
 from ...core.requests import ImageInput, ImageRequest
 from ...editor.prompt_settings import PromptSettings
+from ..common.elided_combo import ElidedComboBox
 from ..common.panel_widgets import CollapsibleSection, MessageStrip, divider, hint_label, section_label
 from ..theme.icons import icon
 from ..theme.style import SPACING, Colors, set_role
@@ -209,7 +210,7 @@ class PromptPanel(QWidget):
         return label
 
     def _combo(self, name: str, accessible: str) -> QComboBox:
-        combo = QComboBox()
+        combo = ElidedComboBox()
         combo.setObjectName(name)
         combo.setAccessibleName(accessible)
         combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)

@@ -7,6 +7,7 @@ from PySide6.QtWidgets import QComboBox, QGridLayout, QHBoxLayout, QLabel, QSpin
 
 from ...core.models import ModelSpec
 from ...core.sizes import SIZE_PRESETS, Size, is_experimental, parse_size, size_problems, snap_size
+from ..common.elided_combo import ElidedComboBox
 from ..common.panel_widgets import hint_label
 from ..theme.style import SPACING, set_role
 
@@ -33,7 +34,7 @@ class SizePicker(QWidget):
         self._spec: ModelSpec | None = None
         self._updating = False
 
-        self.size_combo = QComboBox()
+        self.size_combo = ElidedComboBox()
         self.size_combo.setObjectName("sizeCombo")
         self.size_combo.setAccessibleName("Size")
         self.size_combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
