@@ -23,6 +23,7 @@ import numpy as np
 from .masks import EDIT, KEEP, combine
 
 MAX_TOLERANCE = 255
+BAND_ROWS = 64  # rows per cache-sized band in color_range
 
 
 class SelectionMode(StrEnum):
@@ -84,19 +85,24 @@ def color_range(
     h, w = rgb.shape[:2]
     if not colors:
         raise ValueError("pick at least one colour")
-    fuzz = _tolerance(fuzziness)
-    distance: np.ndarray | None = None
-    for color in colors:
-        d = _max_channel_distance(rgb, _color(color))
-        distance = d if distance is None else cv2.min(distance, d)
-    assert distance is not None
-    soft = cv2.LUT(distance, _falloff_table(fuzz))
-    if not contiguous:
+    table = _falloff_table(_tolerance(fuzziness))
+    picked = [_color(color) for color in colors]
+    if contiguous:
+        if seed is None:
+            raise ValueError("a contiguous colour range needs the point it starts from")
+        _check_point(seed[0], seed[1], w, h)
+    soft = np.empty((h, w), dtype=np.uint8)
+    # Band by band: each band's absdiff, split, max and LUT stay in the CPU cache, which makes the whole
+    # selection 3-4x faster at 4K than one pass of each over 25 MB (benchmarks/bench_selection.py).
+    for y in range(0, h, BAND_ROWS):
+        band = rgb[y : y + BAND_ROWS]
+        distance = _max_channel_distance(band, picked[0])
+        for color in picked[1:]:
+            distance = cv2.min(distance, _max_channel_distance(band, color))
+        cv2.LUT(distance, table, dst=soft[y : y + BAND_ROWS])
+    if not contiguous or seed is None:
         return soft
-    if seed is None:
-        raise ValueError("a contiguous colour range needs the point it starts from")
     sx, sy = seed
-    _check_point(sx, sy, w, h)
     if soft[sy, sx] == KEEP:
         return np.zeros((h, w), dtype=np.uint8)
     _, reached = cv2.threshold(soft, 0, EDIT, cv2.THRESH_BINARY)
