@@ -17,7 +17,8 @@ import time
 from pathlib import Path
 
 OUT = Path(__file__).resolve().parent.parent / "docs" / "screenshots"
-LEGACY_NAMES_AT = "1920x1080"  # README images without a size in their name
+LEGACY_NAMES_AT = "1920x1080"  # the README's older images, without a size in their name
+LEGACY_NAMES = {"first-start", "streaming", "painting-mask", "editor-masked-edit", "history", "compare"}
 
 
 def _red_product(path: Path) -> Path:
@@ -70,7 +71,7 @@ def main(argv: list[str]) -> int:
         pixmap = screen.grabWindow(0, window.x(), window.y(), window.width(), window.height())
         if pixmap.isNull() or QApplication.platformName() == "offscreen":
             pixmap = window.grab()
-        names = [f"{name}-{size}"] + ([name] if size == LEGACY_NAMES_AT else [])
+        names = [f"{name}-{size}"] + ([name] if size == LEGACY_NAMES_AT and name in LEGACY_NAMES else [])
         for n in names:
             pixmap.save(str(OUT / f"{n}.png"))
             print(f"wrote {OUT / n}.png")

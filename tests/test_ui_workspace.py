@@ -436,3 +436,16 @@ def test_export_with_a_preset_resizes_converts_and_names_the_file(qtbot, window,
         assert img.info.get("icc_profile") == srgb_profile()
     menu = window._export_presets_menu
     assert menu.isEnabled() and any("Web JPEG" in a.text() for a in menu.actions())
+
+
+def test_switching_tools_never_widens_a_1280_window(qtbot, window):
+    # The context bar used to show the new tool's options before hiding the old ones: for a moment its minimum
+    # was wider than 1280 px, and Qt grew the window to 1432 px, past the screen's edge.
+    window.resize(1280, 800)
+    qtbot.wait(20)
+    for action in (window.actionMagicWand, window.actionBrush, window.actionColorRange, window.actionEraser,
+                   window.actionRect, window.actionMagicWand, window.actionLasso, window.actionBrush):
+        action.trigger()
+        QApplication.processEvents()
+        assert window.width() == 1280, action.objectName()
+    assert window.minimumSizeHint().width() <= 1280

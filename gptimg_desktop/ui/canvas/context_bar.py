@@ -167,9 +167,13 @@ class ContextBar(QWidget):
                  "wand": "Magic Wand", "color_range": "Colour Range"}
         self.tool_label.setText(names.get(key, key.title()))
         shown = {"paint": key in PAINT_TOOLS, "select": key in SELECTION_TOOLS, "pick": key in PICK_TOOLS}
-        for group, widgets in self._groups.items():
-            for widget in widgets:
-                widget.setVisible(shown[group])
+        # Hide before showing: with both groups visible for a moment the bar's minimum width would exceed a
+        # 1280 px window, and Qt grows a top-level window to its minimum (and never shrinks it back).
+        for visible in (False, True):
+            for group, widgets in self._groups.items():
+                if shown[group] == visible:
+                    for widget in widgets:
+                        widget.setVisible(visible)
 
     def selection_mode(self) -> str:
         return "subtract" if self.subtract_button.isChecked() else "add"
