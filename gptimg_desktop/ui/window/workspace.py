@@ -14,9 +14,10 @@ from PySide6.QtCore import QSettings, QSize, Qt
 from PySide6.QtGui import QAction, QActionGroup
 from PySide6.QtWidgets import QDockWidget, QMainWindow, QMenu, QToolBar, QWidget
 
+from ...editor.ui_settings import RECENT_FILES
 from ..canvas.canvas import ImageCanvas, Tool
 
-RECENT_KEY = "files/recent"
+RECENT_KEY = RECENT_FILES.key
 RECENT_MAX = 10
 
 
