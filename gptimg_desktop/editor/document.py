@@ -14,7 +14,7 @@ from dataclasses import dataclass, field, replace
 
 import numpy as np
 from PySide6.QtCore import QObject, QRect, Qt, Signal
-from PySide6.QtGui import QColor, QImage, QRegion
+from PySide6.QtGui import QColor, QImage
 
 from ..core import masks as core_masks
 from ..core.errors import RequestRefused
@@ -81,7 +81,7 @@ class EditorDocument(QObject):
 
     imageChanged = Signal()  # a different image, or the same one grown, cropped or padded
     sourceChanged = Signal()
-    maskChanged = Signal(object)  # the QRegion changed (image px), or None for the whole mask
+    maskChanged = Signal(object)  # the list of QRects changed (image px), or None for the whole mask
     undoStateChanged = Signal(bool, bool)  # can undo, can redo
     referencesChanged = Signal()
     settingsChanged = Signal()
@@ -308,12 +308,12 @@ class EditorDocument(QObject):
         edit = self.undo_stack.push(x, y, before, after, label)
         if edit is None:
             return False
-        self._mask_edited(QRegion(QRect(edit.x, edit.y, edit.width, edit.height)))
+        self._mask_edited([QRect(edit.x, edit.y, edit.width, edit.height)])
         return True
 
-    def _mask_edited(self, region: QRegion | None) -> None:
+    def _mask_edited(self, rects: list[QRect] | None) -> None:
         self._emit_undo_state()
-        self.maskChanged.emit(region)
+        self.maskChanged.emit(rects)
         self._update_mode()
 
     # ================================================================ undo (mask strokes and image operations)
@@ -346,10 +346,7 @@ class EditorDocument(QObject):
             return
         if isinstance(step, MaskEdit) and self.mask is not None:
             patches: list[Patch] = step.after() if forward else step.before()
-            region = QRegion()
-            for rect in self.mask.write_patches(patches):
-                region += rect
-            self._mask_edited(region)
+            self._mask_edited(self.mask.write_patches(patches))
 
     def _emit_undo_state(self) -> None:
         self.undoStateChanged.emit(self.undo_stack.can_undo(), self.undo_stack.can_redo())

@@ -197,10 +197,12 @@ class ImageCanvas(CanvasPainting):
         self.update()
         self._update_cursor()
 
-    def _mask_changed(self, region: object) -> None:
-        if isinstance(region, QRegion):
+    def _mask_changed(self, rects: list[QRect] | None) -> None:
+        if rects is not None:
+            # Repaint only the changed tiles: a region, not their bounding box (a long stroke's box is mostly
+            # untouched).
             widget_region = QRegion()
-            for rect in region:
+            for rect in rects:
                 widget_region += self._widget_rect(rect)
             self.update(widget_region)
         else:
@@ -285,30 +287,6 @@ class ImageCanvas(CanvasPainting):
 
     # ================================================================ whole-mask operations and undo
     # They change the document; the canvas repaints when the document says the mask changed.
-
-    def preview_mask(self, values: np.ndarray | None) -> None:
-        """Show ``values`` as the mask without touching undo (Grow/Feather live preview); None puts it back.
-
-        The mask as it was is kept until ``preview_mask(None)``; apply a previewed change with the usual
-        whole-mask operation afterwards, which makes it one undo step.
-        """
-        if self._layer is None:
-            return
-        if values is None:
-            if self._preview_base is not None:
-                self._layer.set_array(self._preview_base)
-                self._preview_base = None
-                self._outline = None
-                self.update()
-            return
-        if self._preview_base is None:
-            self._preview_base = self._layer.array()
-        self._layer.set_array(np.ascontiguousarray(values, dtype=np.uint8))
-        self._outline = None
-        self.update()
-
-    def previewing_mask(self) -> bool:
-        return self._preview_base is not None
 
     def fill_all(self) -> None:
         self._finish_drag()

@@ -43,7 +43,7 @@ class CanvasPainting(CanvasTools):
         img_rect = self.image_rect_in_widget()
         vis = QRectF(clip).intersected(img_rect)
         if not vis.isEmpty():
-            if self._display.hasAlphaChannel():
+            if self._display is not None and self._display.hasAlphaChannel():
                 self._checker.setTransform(QTransform.fromTranslate(self._ox, self._oy))
                 p.fillRect(vis, self._checker)
             p.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform, self._zoom <= SMOOTH_UP_TO_ZOOM)
@@ -98,6 +98,8 @@ class CanvasPainting(CanvasTools):
 
     def _draw_scaled(self, p: QPainter, img: QImage, vis: QRectF) -> None:
         """Draw the sub-rect of ``img`` (stretched over the whole image rect) that lands in ``vis``."""
+        if self._image is None:
+            return
         iw, ih = self._image.width(), self._image.height()
         fx, fy = img.width() / iw, img.height() / ih  # source px per image px
         s, ox, oy = self._s, self._ox, self._oy
@@ -112,16 +114,19 @@ class CanvasPainting(CanvasTools):
 
     def _level_for_zoom(self) -> QImage:
         # Bilinear sampling aliases below 50%; a half-size level per octave (area-averaged) fixes that.
+        display = self._display
+        if display is None:
+            return QImage()
         if self._zoom > 0.5:
-            return self._display
+            return display
         k = min(8, math.floor(math.log2(1.0 / self._zoom)))
         while len(self._levels) < k:
-            src = self._levels[-1] if self._levels else self._display
+            src = self._levels[-1] if self._levels else display
             w, h = max(1, (src.width() + 1) // 2), max(1, (src.height() + 1) // 2)
             self._levels.append(
                 src.scaled(w, h, Qt.AspectRatioMode.IgnoreAspectRatio, Qt.TransformationMode.SmoothTransformation)
             )
-        return self._levels[k - 1] if k > 0 else self._display
+        return self._levels[k - 1] if k > 0 else display
 
     def _paint_ants(self, p: QPainter, r: QRectF) -> None:
         path = QPainterPath()
@@ -177,6 +182,8 @@ class CanvasPainting(CanvasTools):
 
     def _paint_ring(self, p: QPainter) -> None:
         c = self._hover
+        if c is None:
+            return
         r = self._brush_size * self._s / 2
         p.setRenderHint(QPainter.RenderHint.Antialiasing, True)
         p.setBrush(Qt.BrushStyle.NoBrush)

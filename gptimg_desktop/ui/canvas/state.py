@@ -57,7 +57,7 @@ MIN_BRUSH, MAX_BRUSH = 1, 1000
 FIT_MARGIN = 16  # widget px left around an image fitted to the window
 SPLIT_GRAB = 8  # widget px either side of the compare line that grab it
 _MARGIN = 2  # source px drawn beyond a dirty rect so bilinear edges never show seams
-_IMAGE_SUFFIXES = {bytes(f).decode().lower() for f in QImageReader.supportedImageFormats()} | {
+_IMAGE_SUFFIXES = {f.toStdString().lower() for f in QImageReader.supportedImageFormats()} | {
     "png", "jpg", "jpeg", "webp",
 }
 
@@ -151,3 +151,10 @@ class CanvasState(QWidget):
     @property
     def _layer(self) -> MaskLayer | None:
         return self._doc.mask
+
+    # Implemented by the layers above; declared here so each layer can rely on them.
+    def _update_cursor(self) -> None:
+        raise NotImplementedError
+
+    def set_compare_split(self, fraction: float) -> None:
+        raise NotImplementedError

@@ -7,6 +7,7 @@ from __future__ import annotations
 import math
 from pathlib import Path
 
+import numpy as np
 from PySide6.QtCore import QPoint, QPointF, QRect, QRectF, Qt
 from PySide6.QtGui import (
     QCursor,
@@ -40,6 +41,30 @@ class CanvasTools(CanvasViewport):
         self.update(self._ring_rect())
         self._update_cursor()
         self.toolChanged.emit(tool)
+
+    def preview_mask(self, values: np.ndarray | None) -> None:
+        """Show ``values`` as the mask without touching undo (Grow/Feather live preview); None puts it back.
+
+        The mask as it was is kept until ``preview_mask(None)``; apply a previewed change with the usual
+        whole-mask operation afterwards, which makes it one undo step.
+        """
+        if self._layer is None:
+            return
+        if values is None:
+            if self._preview_base is not None:
+                self._layer.set_array(self._preview_base)
+                self._preview_base = None
+                self._outline = None
+                self.update()
+            return
+        if self._preview_base is None:
+            self._preview_base = self._layer.array()
+        self._layer.set_array(np.ascontiguousarray(values, dtype=np.uint8))
+        self._outline = None
+        self.update()
+
+    def previewing_mask(self) -> bool:
+        return self._preview_base is not None
 
     # ----- selection mode and the picking tools (magic wand, colour range)
 
@@ -229,7 +254,7 @@ class CanvasTools(CanvasViewport):
         self._stroke_erase = self._tool == Tool.ERASER
         self._stroke_rect = QRect()
         # One copy of the mask per stroke (≈1 ms at 4K) so undo can keep just the stroke's rect.
-        self._stroke_before = self._layer.array()
+        self._stroke_before = self._layer.array() if self._layer is not None else None
         self._spacer = StrokeSpacer(max(1.0, self._brush_size / 4))
         self._start_drag(_Drag.PAINT, pos)
         ip = self.widget_to_image(pos)
@@ -240,7 +265,7 @@ class CanvasTools(CanvasViewport):
             self._paint(self._spacer.start(ip.x(), ip.y()))
 
     def _paint(self, centres: list[tuple[float, float]]) -> None:
-        if not centres:
+        if not centres or self._layer is None:
             return
         dirty = self._layer.paint_dabs(centres, self._brush_size, self._hardness, self._stroke_erase)
         if not dirty.isEmpty():
@@ -252,7 +277,7 @@ class CanvasTools(CanvasViewport):
         self._last_stroke_end = self._spacer.last
         before, self._stroke_before = self._stroke_before, None
         r = self._stroke_rect
-        if before is None or r.isEmpty():
+        if before is None or r.isEmpty() or self._layer is None:
             return
         b = before[r.top() : r.bottom() + 1, r.left() : r.right() + 1]
         label = "Erase" if self._stroke_erase else "Paint"
@@ -289,15 +314,17 @@ class CanvasTools(CanvasViewport):
             self.update(QRectF(wa, wb).normalized().toAlignedRect().adjusted(-2, -2, 2, 2))
 
     def _commit_selection(self, drag: _Drag) -> None:
-        if self._layer is None:
+        layer = self._layer
+        if layer is None:
             return
-        before = self._layer.array()
+        before = layer.array()
         if drag == _Drag.RECT:
             self.update(self._rect_outline_widget().toAlignedRect().adjusted(-3, -3, 3, 3))
-            dirty = self._layer.fill_rect(self._sel_rect_image(), self._sel_subtract)
+            dirty = layer.fill_rect(self._sel_rect_image(), self._sel_subtract)
         else:
             self.update(self._lasso_widget_bounds())
-            dirty = self._layer.fill_polygon(list(self._lasso), self._sel_subtract)
+            points = [self._lasso.at(i) for i in range(self._lasso.size())]
+            dirty = layer.fill_polygon(points, self._sel_subtract)
         self._lasso = QPolygonF()
         if dirty.isEmpty():
             return
@@ -305,7 +332,7 @@ class CanvasTools(CanvasViewport):
         r = dirty
         label = "Subtract selection" if self._sel_subtract else "Add selection"
         b = before[r.top() : r.bottom() + 1, r.left() : r.right() + 1]
-        self._doc.commit_mask_edit(r.left(), r.top(), b, self._layer.read_rect(r), label)
+        self._doc.commit_mask_edit(r.left(), r.top(), b, layer.read_rect(r), label)
 
     def _lasso_widget_bounds(self) -> QRect:
         b = self._lasso.boundingRect()
@@ -344,6 +371,8 @@ class CanvasTools(CanvasViewport):
             return QRect()
         r = self._brush_size * self._s / 2
         c = self._hover
+        if c is None:
+            return QRect()
         return QRectF(c.x() - r - 3, c.y() - r - 3, 2 * r + 6, 2 * r + 6).toAlignedRect()
 
     def _ring_shown(self) -> bool:
