@@ -170,15 +170,23 @@ def test_rect_selection_adds_and_alt_subtracts(canvas):
     assert m.sum() == 255 * (100 * 200 - 60 * 50)
 
 
-def test_selection_subtracts_after_the_eraser_unless_shift(canvas):
-    canvas.fill_all()
-    canvas.set_tool(Tool.ERASER)
-    canvas.set_tool(Tool.RECT)
+def test_after_x_then_the_rectangle_a_drag_adds_unless_subtract_was_chosen(canvas):
+    # Issue 11: X (swap to the eraser) used to make the next rectangle silently subtract.
+    canvas.setFocus()
+    QTest.keyClick(canvas, Qt.Key.Key_X)
+    assert canvas.tool() == Tool.ERASER
+    QTest.keyClick(canvas, Qt.Key.Key_M)
+    assert canvas.tool() == Tool.RECT and canvas.selection_mode() == "add"
     drag(canvas, [(10, 10), (110, 60)])
-    assert (canvas.mask_array()[10:60, 10:110] == 0).all()
-    drag(canvas, [(10, 10), (60, 30)], modifiers=Qt.KeyboardModifier.ShiftModifier)
+    assert (canvas.mask_array()[10:60, 10:110] == 255).all()
+    canvas.set_selection_mode("subtract")  # chosen explicitly: now it subtracts
+    drag(canvas, [(10, 10), (60, 30)])
     m = canvas.mask_array()
-    assert (m[10:30, 10:60] == 255).all() and (m[35:60, 70:110] == 0).all()
+    assert (m[10:30, 10:60] == 0).all() and (m[35:60, 70:110] == 255).all()
+    drag(canvas, [(10, 10), (60, 30)], modifiers=Qt.KeyboardModifier.ShiftModifier)  # Shift adds for one drag
+    assert (canvas.mask_array()[10:30, 10:60] == 255).all() and canvas.selection_mode() == "subtract"
+    with pytest.raises(ValueError):
+        canvas.set_selection_mode("multiply")
 
 
 def test_lasso_fills_the_polygon(canvas):
@@ -505,12 +513,13 @@ def test_overlay_tints_painted_pixels_and_can_be_hidden(canvas):
     drag(canvas, [(100, 500)])
     p = wpt(canvas, 100, 500)
     original = make_image().pixelColor(100, 500)
+    tint = canvas.mask_color()  # chosen to contrast with this picture (issue 11), not a fixed pink
     base = canvas.grab().toImage().pixelColor(p)
-    assert abs(base.red() - (original.red() + 255) / 2) <= 2  # 50% tint over the picture
-    assert abs(base.green() - (original.green() + 40) / 2) <= 2
+    assert abs(base.red() - (original.red() + tint.red()) / 2) <= 2  # 50% tint over the picture
+    assert abs(base.green() - (original.green() + tint.green()) / 2) <= 2
     canvas.set_mask_opacity(1.0)
     full = canvas.grab().toImage().pixelColor(p)
-    assert (full.red(), full.green(), full.blue()) == (255, 40, 90)
+    assert (full.red(), full.green(), full.blue()) == (tint.red(), tint.green(), tint.blue())
     canvas.set_mask_visible(False)
     assert canvas.grab().toImage().pixelColor(p) == original
 

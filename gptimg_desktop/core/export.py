@@ -96,9 +96,12 @@ def _fit_jpeg(meta: dict[str, Any]) -> dict[str, Any]:
     return {**meta, "prompt": prompt[:low] + "…", "prompt_truncated": True}
 
 
-def encode_with_metadata(img: Image.Image, fmt: str, metadata: dict[str, Any], quality: int = 92) -> bytes:
-    """Encode ``img`` as ``fmt`` with the prompt, model, size, quality and parent embedded."""
+def encode_with_metadata(img: Image.Image, fmt: str, metadata: dict[str, Any], quality: int = 92,
+                         icc_profile: bytes | None = None) -> bytes:
+    """Encode ``img`` as ``fmt`` with the prompt, model, size, quality and parent embedded (and ``icc_profile``,
+    when an export preset converted the pixels to a colour space and must say which)."""
     buf = io.BytesIO()
+    extra: dict[str, Any] = {"icc_profile": icc_profile} if icc_profile else {}
     meta = {k: v for k, v in metadata.items() if v is not None}
     if fmt == "png":
         info = PngImagePlugin.PngInfo()
@@ -106,7 +109,7 @@ def encode_with_metadata(img: Image.Image, fmt: str, metadata: dict[str, Any], q
             info.add_itxt(f"gptimg:{key}", str(value))
         info.add_itxt("parameters", json.dumps(meta, ensure_ascii=False))
         info.add_itxt("Software", "gptimg-desktop")
-        img.save(buf, "PNG", pnginfo=info, compress_level=6)
+        img.save(buf, "PNG", pnginfo=info, compress_level=6, **extra)
         return buf.getvalue()
     if fmt == "jpeg" and img.mode not in ("RGB", "L"):
         background = Image.new("RGB", img.size, (255, 255, 255))
@@ -121,7 +124,7 @@ def encode_with_metadata(img: Image.Image, fmt: str, metadata: dict[str, Any], q
     exif[_EXIF_SOFTWARE] = "gptimg-desktop"
     # UserComment belongs in the Exif sub-IFD, with its charset code (a bare str would be stored as '?'s).
     exif.get_ifd(_EXIF_IFD)[_EXIF_USER_COMMENT] = encode_user_comment(json.dumps(embedded, ensure_ascii=False))
-    save_kwargs: dict[str, Any] = {"exif": exif.tobytes(), "xmp": _xmp(embedded), "quality": quality}
+    save_kwargs: dict[str, Any] = {"exif": exif.tobytes(), "xmp": _xmp(embedded), "quality": quality, **extra}
     img.save(buf, "JPEG" if fmt == "jpeg" else "WEBP", **save_kwargs)
     return buf.getvalue()
 

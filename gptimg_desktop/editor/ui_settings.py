@@ -34,8 +34,10 @@ WINDOW_GEOMETRY = UiSetting("window/geometry", None, "the window's size and plac
 WINDOW_STATE = UiSetting("window/state", None, "docks and toolbars (QByteArray)")
 LAST_PROMPT_SETTINGS = UiSetting("prompt/last_settings", "", "the prompt panel at the last close (JSON)")
 LAST_DIR = UiSetting("files/last_dir", str(Path.home()), "where Open and Export dialogs start")
+COLLAPSED_PANELS = UiSetting("window/collapsed_panels", [], "the panels folded to their title bar (object names)")
+RECENT_FILES = UiSetting("files/recent", [], "File > Open Recent: the last ten images opened, newest first")
 
-REGISTRY = (WINDOW_GEOMETRY, WINDOW_STATE, LAST_PROMPT_SETTINGS, LAST_DIR)
+REGISTRY = (WINDOW_GEOMETRY, WINDOW_STATE, LAST_PROMPT_SETTINGS, LAST_DIR, COLLAPSED_PANELS, RECENT_FILES)
 
 
 def open_ui_settings() -> QSettings:

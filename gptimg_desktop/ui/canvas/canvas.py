@@ -27,10 +27,21 @@ from PySide6.QtGui import (
 from PySide6.QtWidgets import QWidget
 
 from ...core.mask_undo import DEFAULT_MAX_BYTES, DEFAULT_MAX_STEPS, MaskUndoStack
+from ...core.selection import contrasting_color
 from ...editor.document import EditorDocument, ImageSource
 from ...editor.mask_layer import DEFAULT_MASK_COLOR, StrokeSpacer
 from .painting import CanvasPainting
-from .state import HINT_TEXT, Tool, _checker_brush, _display_format, _Drag  # noqa: F401 (HINT_TEXT, Tool: public)
+from .pick_tools import PickSettings, image_rgb
+from .state import (  # noqa: F401 (HINT_TEXT, Tool, PICK_TOOLS, MASK_DISPLAYS: public)
+    HINT_TEXT,
+    MASK_DISPLAYS,
+    PICK_TOOLS,
+    SELECTION_TOOLS,
+    Tool,
+    _checker_brush,
+    _display_format,
+    _Drag,
+)
 
 
 class ImageCanvas(CanvasPainting):
@@ -75,6 +86,14 @@ class ImageCanvas(CanvasPainting):
         self._mask_visible = True
         self._mask_opacity = 0.5
         self._mask_color = QColor(DEFAULT_MASK_COLOR)
+        self._mask_color_chosen = False
+        self._mask_display = "tint"
+        self._shown_display = "tint"
+        self._outline = None
+        self._selection_mode = "add"
+        self._pick = PickSettings()
+        self._preview_base = None
+        self._pixels = None
 
         self._tool = Tool.BRUSH
         self._last_paint_tool = Tool.BRUSH
@@ -111,6 +130,10 @@ class ImageCanvas(CanvasPainting):
         self._ants.setInterval(140)
         self._ants.timeout.connect(self._march_ants)
         self._checker = _checker_brush()
+        self._outline_ants = QTimer(self)  # marches the ants of the "outline" mask display
+        self._outline_ants.setInterval(200)
+        self._outline_ants.timeout.connect(self._march_outline)
+        self.maskChanged.connect(self._mask_edited)
         self._doc.imageChanged.connect(self._image_changed)
         self._doc.maskChanged.connect(self._mask_changed)
         self._doc.undoStateChanged.connect(self.undoStateChanged)
@@ -156,6 +179,11 @@ class ImageCanvas(CanvasPainting):
         self._image = image
         self._display = _display_format(image) if image is not None else None
         self._levels = []
+        self._pixels = None
+        self._outline = None
+        self._preview_base = None
+        if image is not None and not self._mask_color_chosen:
+            self._auto_mask_color(image)
         if image is None:
             self._preview = self._compare = None
         elif old_size != image.size():
@@ -194,18 +222,54 @@ class ImageCanvas(CanvasPainting):
         return self._mask_visible
 
     def set_mask_visible(self, visible: bool) -> None:
+        """H: show or hide the mask; showing a hidden mask brings back the last display (tint or outline)."""
+        if bool(visible) and self._mask_display == "hidden":
+            self.set_mask_display(self._shown_display)
+            return
+        if not visible and self._mask_display != "hidden":
+            self.set_mask_display("hidden")
+            return
         self._mask_visible = bool(visible)
         self.update()
+
 
     def mask_color(self) -> QColor:
         return QColor(self._mask_color)
 
-    def set_mask_color(self, color: QColor) -> None:
-        self._mask_color = QColor(color)
+    def set_mask_color(self, color: QColor, *, chosen: bool = True) -> None:
+        """Tint the mask in ``color``; ``chosen`` (a user's pick) stops the automatic contrasting colour."""
+        color = QColor(color)
+        self._mask_color_chosen = self._mask_color_chosen or chosen
+        if color == self._mask_color:
+            return
+        self._mask_color = color
         self._doc.mask_color = QColor(color)
         if self._layer is not None:
             self._layer.set_color(self._mask_color)
         self.update()
+        self.maskColorChanged.emit(QColor(color))
+
+    def _auto_mask_color(self, image: QImage) -> None:
+        small = image.scaled(64, 64, Qt.AspectRatioMode.KeepAspectRatio, Qt.TransformationMode.FastTransformation)
+        r, g, b = contrasting_color(image_rgb(small))
+        self.set_mask_color(QColor(r, g, b), chosen=False)
+
+    def mask_display(self) -> str:
+        return self._mask_display
+
+    def set_mask_display(self, mode: str) -> None:
+        """``tint`` (colour over the area), ``outline`` (marching ants round it) or ``hidden``."""
+        if mode not in MASK_DISPLAYS:
+            raise ValueError(f"mask display is one of {', '.join(MASK_DISPLAYS)}, not {mode!r}")
+        if mode == self._mask_display:
+            return
+        self._mask_display = mode
+        self._mask_visible = mode != "hidden"
+        if mode != "hidden":
+            self._shown_display = mode
+        self._sync_ants()
+        self.update()
+        self.maskDisplayChanged.emit(mode)
 
     # ================================================================ mask data (read from the document)
 

@@ -19,6 +19,7 @@ from PySide6.QtGui import (
     QTransform,
 )
 
+from .pick_tools import mask_outline
 from .state import _MARGIN, FIT_MARGIN, HINT_TEXT, NEUTRAL_SURROUND, SMOOTH_UP_TO_ZOOM, Tool, _Drag
 from .tools import CanvasTools
 
@@ -67,6 +68,10 @@ class CanvasPainting(CanvasTools):
         p.setPen(QPen(QColor(0, 0, 0, 110), 0))
         p.setBrush(Qt.BrushStyle.NoBrush)
         p.drawRect(img_rect.adjusted(-0.5, -0.5, 0.5, 0.5))
+        if self._mask_visible and self._mask_display == "outline" and self._preview is None and self._layer is not None:
+            outline = self._outline_path()
+            if not outline.isEmpty():
+                self._stroke_ants(p, QTransform(self._s, 0, 0, self._s, self._ox, self._oy).map(outline))
         if self._drag == _Drag.RECT:
             self._paint_ants(p, self._rect_outline_widget())
         elif self._drag == _Drag.LASSO:
@@ -86,7 +91,7 @@ class CanvasPainting(CanvasTools):
             return
         level = self._level_for_zoom()
         self._draw_scaled(p, level, vis)
-        if self._mask_visible and self._mask_opacity > 0 and self._layer is not None:
+        if self._mask_visible and self._mask_display == "tint" and self._mask_opacity > 0 and self._layer is not None:
             p.setOpacity(self._mask_opacity)
             self._draw_scaled(p, self._layer.tint_image(), vis)
             p.setOpacity(1.0)
@@ -136,6 +141,33 @@ class CanvasPainting(CanvasTools):
         path.addPolygon(poly)
         path.closeSubpath()
         self._stroke_ants(p, path)
+
+    def _mask_edited(self) -> None:
+        self._outline = None
+        self._sync_ants()
+        if self._mask_display == "outline":
+            self.update()
+
+    def _outline_path(self) -> QPainterPath:
+        if self._outline is None:
+            self._outline = mask_outline(self._layer.array()) if self._layer is not None else QPainterPath()
+        return self._outline
+
+    def _sync_ants(self) -> None:
+        on = self._mask_display == "outline" and self._layer is not None and self._layer.has_paint()
+        if on and not self._outline_ants.isActive():
+            self._outline_ants.start()
+        elif not on:
+            self._outline_ants.stop()
+
+    def _march_outline(self) -> None:
+        if self._drag in (_Drag.RECT, _Drag.LASSO):
+            return  # the selection's own ants are marching (same phase counter)
+        self._ants_phase = (self._ants_phase + 1) % 8
+        b = self._outline_path().boundingRect()
+        if not b.isEmpty():
+            tl, br = self.image_to_widget(b.topLeft()), self.image_to_widget(b.bottomRight())
+            self.update(QRectF(tl, br).toAlignedRect().adjusted(-2, -2, 2, 2))
 
     def _stroke_ants(self, p: QPainter, path: QPainterPath) -> None:
         p.setRenderHint(QPainter.RenderHint.Antialiasing, False)

@@ -12,12 +12,14 @@ from PySide6.QtGui import (
     QImage,
     QImageReader,
     QPainter,
+    QPainterPath,
     QPolygonF,
 )
 from PySide6.QtWidgets import QWidget
 
 from ...editor.document import EditorDocument
 from ...editor.mask_layer import MaskLayer, StrokeSpacer
+from .pick_tools import PickSettings
 
 
 class Tool(enum.Enum):
@@ -25,6 +27,13 @@ class Tool(enum.Enum):
     ERASER = "eraser"
     RECT = "rect"
     LASSO = "lasso"
+    WAND = "wand"  # magic wand: click a colour, the connected (or every) similar pixel is selected
+    COLOR_RANGE = "color_range"  # Select Colour Range: similar colours with soft edges
+
+
+SELECTION_TOOLS = (Tool.RECT, Tool.LASSO, Tool.WAND, Tool.COLOR_RANGE)
+PICK_TOOLS = (Tool.WAND, Tool.COLOR_RANGE)
+MASK_DISPLAYS = ("tint", "outline", "hidden")
 
 
 class _Drag(enum.Enum):
@@ -79,6 +88,9 @@ class CanvasState(QWidget):
     zoomChanged = Signal(float)
     imageDropped = Signal(str)
     toolChanged = Signal(object)  # Tool
+    selectionModeChanged = Signal(str)  # "add" or "subtract"
+    maskColorChanged = Signal(QColor)
+    maskDisplayChanged = Signal(str)  # "tint", "outline" or "hidden"
     brushSizeChanged = Signal(int)
     brushHardnessChanged = Signal(float)
     undoStateChanged = Signal(bool, bool)
@@ -97,6 +109,11 @@ class CanvasState(QWidget):
     _mask_visible: bool
     _mask_opacity: float
     _mask_color: QColor
+    _mask_color_chosen: bool  # until the user picks one, each image gets a colour that contrasts with it
+    _mask_display: str  # "tint", "outline" or "hidden"
+    _shown_display: str  # the last display that was not "hidden" (H brings it back)
+    _outline: QPainterPath | None  # the mask edge (image px), traced lazily for "outline"
+    _selection_mode: str  # "add" or "subtract": what rectangle, lasso, wand and colour range do
     _tool: Tool
     _last_paint_tool: Tool
     _brush_size: int
@@ -126,6 +143,10 @@ class CanvasState(QWidget):
     _ants_phase: int
     _ants: QTimer
     _checker: QBrush
+    _outline_ants: QTimer  # marches the ants of the "outline" mask display
+    _pick: PickSettings  # the magic wand's and colour range's tolerance and contiguous
+    _pixels: np.ndarray | None  # RGB copy of the image for the picking tools, made on first use
+    _preview_base: np.ndarray | None  # the real mask while a Grow/Feather preview shows
 
     @property
     def _layer(self) -> MaskLayer | None:

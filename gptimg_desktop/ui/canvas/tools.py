@@ -7,6 +7,7 @@ from __future__ import annotations
 import math
 from pathlib import Path
 
+import numpy as np
 from PySide6.QtCore import QPoint, QPointF, QRect, QRectF, Qt
 from PySide6.QtGui import (
     QCursor,
@@ -14,8 +15,10 @@ from PySide6.QtGui import (
     QPolygonF,
 )
 
+from ...core.selection import SelectionMode, apply_selection
 from ...editor.mask_layer import StrokeSpacer
-from .state import _IMAGE_SUFFIXES, MAX_BRUSH, MIN_BRUSH, SPLIT_GRAB, Tool, _Drag
+from .pick_tools import PickSettings, image_rgb, pick_selection
+from .state import _IMAGE_SUFFIXES, MAX_BRUSH, MIN_BRUSH, PICK_TOOLS, SPLIT_GRAB, Tool, _Drag
 from .viewport import CanvasViewport
 
 
@@ -38,6 +41,69 @@ class CanvasTools(CanvasViewport):
         self.update(self._ring_rect())
         self._update_cursor()
         self.toolChanged.emit(tool)
+
+    def preview_mask(self, values: np.ndarray | None) -> None:
+        """Show ``values`` as the mask without touching undo (Grow/Feather live preview); None puts it back.
+
+        The mask as it was is kept until ``preview_mask(None)``; apply a previewed change with the usual
+        whole-mask operation afterwards, which makes it one undo step.
+        """
+        if self._layer is None:
+            return
+        if values is None:
+            if self._preview_base is not None:
+                self._layer.set_array(self._preview_base)
+                self._preview_base = None
+                self._outline = None
+                self.update()
+            return
+        if self._preview_base is None:
+            self._preview_base = self._layer.array()
+        self._layer.set_array(np.ascontiguousarray(values, dtype=np.uint8))
+        self._outline = None
+        self.update()
+
+    def previewing_mask(self) -> bool:
+        return self._preview_base is not None
+
+    # ----- selection mode and the picking tools (magic wand, colour range)
+
+    def selection_mode(self) -> str:
+        return self._selection_mode
+
+    def set_selection_mode(self, mode: str) -> None:
+        """What rectangle, lasso, wand and colour range do: ``add`` to the mask or ``subtract`` from it."""
+        if mode not in ("add", "subtract"):
+            raise ValueError(f"selection mode is 'add' or 'subtract', not {mode!r}")
+        if mode != self._selection_mode:
+            self._selection_mode = mode
+            self.selectionModeChanged.emit(mode)
+
+    def pick_settings(self) -> PickSettings:
+        return self._pick
+
+    def set_pick_tolerance(self, tolerance: int) -> None:
+        self._pick.tolerance = min(255, max(0, int(tolerance)))
+
+    def set_pick_contiguous(self, contiguous: bool) -> None:
+        self._pick.contiguous = bool(contiguous)
+
+    def pick_at(self, x: int, y: int, subtract: bool | None = None) -> None:
+        """What a click with the magic wand or Colour Range does at image pixel (x, y): one undo step."""
+        if self._layer is None or self._image is None or self._tool not in PICK_TOOLS:
+            return
+        if not (0 <= x < self._image.width() and 0 <= y < self._image.height()):
+            return
+        if self._pixels is None:
+            self._pixels = image_rgb(self._image)
+        chosen = pick_selection(self._tool.value, self._pixels, x, y, self._pick)
+        subtract = self._selection_mode == "subtract" if subtract is None else subtract
+        mode = SelectionMode.SUBTRACT if subtract else SelectionMode.ADD
+        name = "Magic wand" if self._tool == Tool.WAND else "Colour range"
+        self._finish_drag()
+        self.preview_mask(None)
+        self._doc.set_mask_array(apply_selection(self._layer.array(), chosen, mode),
+                                 f"{name}: {'subtract' if subtract else 'add'}")
 
     def swap_brush_eraser(self) -> None:
         """X: brush <-> eraser; from a selection tool, back to the other paint tool than the last one."""
@@ -101,11 +167,15 @@ class CanvasTools(CanvasViewport):
         else:
             if mods & Qt.KeyboardModifier.ShiftModifier:
                 self._sel_subtract = False
-            else:
-                self._sel_subtract = bool(mods & Qt.KeyboardModifier.AltModifier) or (
-                    self._last_paint_tool == Tool.ERASER
-                )
+            elif mods & Qt.KeyboardModifier.AltModifier:
+                self._sel_subtract = True
+            else:  # the explicit mode: the eraser used last no longer makes a selection subtract (issue 11)
+                self._sel_subtract = self._selection_mode == "subtract"
             ip = self.widget_to_image(pos)
+            if self._tool in PICK_TOOLS:
+                self.pick_at(math.floor(ip.x()), math.floor(ip.y()), self._sel_subtract)
+                event.accept()
+                return
             self._sel_start = self._sel_end = ip
             self._lasso = QPolygonF([ip])
             self._start_drag(_Drag.RECT if self._tool == Tool.RECT else _Drag.LASSO, pos)
@@ -376,6 +446,8 @@ class CanvasTools(CanvasViewport):
             self.set_tool(Tool.RECT)
         elif key == Qt.Key.Key_L:
             self.set_tool(Tool.LASSO)
+        elif key == Qt.Key.Key_W:
+            self.set_tool(Tool.COLOR_RANGE if event.modifiers() & Qt.KeyboardModifier.ShiftModifier else Tool.WAND)
         elif key == Qt.Key.Key_Space:
             if not event.isAutoRepeat():
                 self._set_space(True)

@@ -36,11 +36,14 @@ from .history_model import (
     VERSION_ID_ROLE,
     HistoryModel,
 )
+from .sibling_labels import sibling_title
 from .thumbnail_cache import ThumbnailCache
 
-THUMB = 48
+THUMB = 64  # the default; the panel's slider sets 40-128 (set_thumb_size)
+MIN_THUMB, MAX_THUMB = 40, 128
 PAD = 8
 ROW_HEIGHT = THUMB + 2 * PAD
+MAX_SIBLINGS = 40  # rows with more siblings than this keep the plain prompt (no per-paint scan of a long list)
 DAY_HEIGHT = 34
 INDENT = 12  # per tree level
 MAX_INDENT_LEVELS = 6  # deeper edits draw at this indent with their depth written in the connector
@@ -64,13 +67,21 @@ class HistoryDelegate(QStyledItemDelegate):
         self._view = view
         self._thumbs = thumbnails
         self._resolve = resolve  # relative image path -> absolute path
+        self.thumb = THUMB
+
+    def set_thumb_size(self, px: int) -> None:
+        """Thumbnail side in the rows; the view must relayout (HistoryView does it)."""
+        self.thumb = max(MIN_THUMB, min(MAX_THUMB, int(px)))
+
+    def row_height(self) -> int:
+        return self.thumb + 2 * PAD
 
     # ------------------------------------------------------------------ geometry
     def sizeHint(self, option: QStyleOptionViewItem, index: _Index) -> QSize:
         # Asked for every row in the timeline (rows differ in height): no trip through data() roles.
         model = index.model()
         is_day = model.is_day(index) if isinstance(model, HistoryModel) else index.data(KIND_ROLE) == "day"
-        return QSize(200, DAY_HEIGHT if is_day else ROW_HEIGHT)
+        return QSize(200, DAY_HEIGHT if is_day else self.row_height())
 
     @staticmethod
     def _indent(index: _Index) -> int:
@@ -82,7 +93,7 @@ class HistoryDelegate(QStyledItemDelegate):
 
     def thumb_rect(self, rect: QRect, index: _Index) -> QRect:
         x = self.chevron_rect(rect, index).right() + 3
-        return QRect(x, rect.top() + PAD, THUMB, THUMB)
+        return QRect(x, rect.top() + PAD, self.thumb, self.thumb)
 
     @staticmethod
     def star_rect(rect: QRect) -> QRect:
@@ -166,10 +177,11 @@ class HistoryDelegate(QStyledItemDelegate):
         small_metrics = QFontMetrics(small)
         time_width = small_metrics.horizontalAdvance(time_text) if time_text else 0
 
-        line1 = QRect(text_left, thumb.top() + 3, max(0, text_right - text_left - time_width - 8), metrics.height())
+        text_top = thumb.top() + max(3, (thumb.height() - metrics.height() - 5 - small_metrics.height()) // 2)
+        line1 = QRect(text_left, text_top, max(0, text_right - text_left - time_width - 8), metrics.height())
         p.setFont(font)
         p.setPen(QColor(Colors.text))
-        prompt = metrics.elidedText(index.data() or "", Qt.TextElideMode.ElideRight, line1.width())
+        prompt = metrics.elidedText(self.row_title(index), Qt.TextElideMode.ElideRight, line1.width())
         p.drawText(line1, Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter, prompt)
 
         p.setFont(small)
@@ -187,6 +199,20 @@ class HistoryDelegate(QStyledItemDelegate):
         meta = small_metrics.elidedText(index.data(META_ROLE) or "", Qt.TextElideMode.ElideRight, line2.width())
         p.setPen(QColor(Colors.text_muted))
         p.drawText(line2, Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter, meta)
+
+    @staticmethod
+    def row_title(index: _Index) -> str:
+        """The prompt, or among siblings what tells this row apart (``sibling_labels``)."""
+        prompt = index.data() or ""
+        parent = index.parent()
+        model = index.model()
+        if not parent.isValid() or parent.data(KIND_ROLE) == "day":
+            return prompt  # roots and timeline rows: nothing to tell apart from
+        count = model.rowCount(parent)
+        if count < 2 or count > MAX_SIBLINGS:
+            return prompt
+        prompts = [model.index(r, 0, parent).data() or "" for r in range(count)]
+        return sibling_title(prompts, index.row())
 
     def _paint_connector(self, p: QPainter, rect: QRect, index: _Index, depth: int) -> None:
         """Tree lines like a file browser's: an elbow from the parent's chevron to this row, and the lines of

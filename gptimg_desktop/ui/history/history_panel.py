@@ -29,8 +29,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from ..common.value_slider import ValueSlider
 from ..theme.style import SPACING, Colors, set_kind, set_role
-from .history_delegate import HistoryDelegate
+from .history_delegate import MAX_THUMB, MIN_THUMB, THUMB, HistoryDelegate
 from .history_model import TIMELINE, TREE, VERSION_ID_ROLE, HistoryModel
 from .thumbnail_cache import ThumbnailCache
 from .version_details import VersionDetails
@@ -105,7 +106,7 @@ class HistoryView(QWidget):
         self._compare_base: str | None = None
         self._project_names: list[tuple[str, int]] = []
 
-        self.thumbnails = ThumbnailCache(self)
+        self.thumbnails = ThumbnailCache(self, side=2 * MAX_THUMB)  # sharp at the largest row size
         self._build()
         self._connect()
         self.reload_projects()
@@ -249,11 +250,21 @@ class HistoryView(QWidget):
         filters.setSpacing(SPACING // 2)
         filters.addWidget(self.search, 1)
         filters.addWidget(self.starred_only)
+        self.thumb_slider = ValueSlider(MIN_THUMB, MAX_THUMB, THUMB, suffix=" px", slider_name="historyThumbSlider",
+                                        accessible_name="Thumbnail size", parent=self)
+        self.thumb_slider.setToolTip("Thumbnail size: large enough to choose between versions")
+        thumbs = QHBoxLayout()
+        thumbs.setSpacing(SPACING)
+        thumbs_label = QLabel("Thumbnails", self)
+        set_role(thumbs_label, "hint")
+        thumbs.addWidget(thumbs_label)
+        thumbs.addWidget(self.thumb_slider, 1)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(SPACING, SPACING, SPACING, SPACING)
         layout.setSpacing(SPACING)
         layout.addLayout(top)
         layout.addLayout(filters)
+        layout.addLayout(thumbs)
         layout.addWidget(self.splitter, 1)
 
     def _connect(self) -> None:
@@ -279,6 +290,7 @@ class HistoryView(QWidget):
         self.tree.collapsed.connect(self._collapsed_index)
         self.tree.expanded.connect(self._expanded_index)
         self.delegate.starClicked.connect(self.toggle_star)
+        self.thumb_slider.valueChanged.connect(self.set_thumb_size)
         self.delegate.expandClicked.connect(lambda index: self.tree.setExpanded(index, not self.tree.isExpanded(index)))
         self.thumbnails.thumbnailReady.connect(self._thumbnail_ready)
         self.compare_selected_button.clicked.connect(self.compare_selected)
@@ -591,6 +603,14 @@ class HistoryView(QWidget):
 
     def _projects_changed(self) -> None:
         self.refresh()
+
+    def set_thumb_size(self, px: int) -> None:
+        """Rows grow or shrink with their thumbnails; the slider shows the size."""
+        self.delegate.set_thumb_size(px)
+        if self.thumb_slider.value() != self.delegate.thumb:
+            self.thumb_slider.setValue(self.delegate.thumb)
+        self.tree.scheduleDelayedItemsLayout()  # uniform row heights are cached: ask for a fresh layout
+        self.tree.viewport().update()
 
     def _thumbnail_ready(self, _version_id: str) -> None:
         # One repaint of the visible rows per batch of arrivals. (QTreeView.update(index) looks the row up

@@ -33,6 +33,7 @@ from ...core.models import DEFAULT_MODEL, MODELS, ModelSpec, find_model
 from ...core.pricing import PriceTable, estimate
 from ...core.requests import ImageInput, ImageRequest
 from ...editor.prompt_settings import PromptSettings
+from ..common.elided_combo import ElidedComboBox
 from ..common.panel_widgets import CollapsibleSection, MessageStrip, divider, hint_label, section_label
 from ..theme.icons import icon
 from ..theme.style import SPACING, Colors, set_role
@@ -114,25 +115,52 @@ class PromptPanel(QWidget):
         body.addSpacing(SPACING // 2)
         body.addLayout(self._build_prompt())
         body.addSpacing(SPACING)
-        body.addWidget(section_label("Output", "outputHeader"))
-        body.addLayout(self._build_output())
+        # The output settings are one widget, so the window can dock them as their own panel (detach_output).
+        self.output_panel = QWidget(content)
+        self.output_panel.setObjectName("outputPanel")
+        output = QVBoxLayout(self.output_panel)
+        output.setContentsMargins(0, 0, 0, 0)
+        output.setSpacing(SPACING)
+        self._output_header = section_label("Output", "outputHeader")
+        output.addWidget(self._output_header)
+        output.addLayout(self._build_output())
         self.transparent_warning = MessageStrip("transparentWarning", "warning", closable=False)
-        body.addWidget(self.transparent_warning)
-        body.addSpacing(SPACING)
-        body.addWidget(section_label("Masked edits", "maskHeader"))
-        body.addLayout(self._build_mask())
-        body.addSpacing(SPACING)
+        output.addWidget(self.transparent_warning)
+        output.addSpacing(SPACING)
+        output.addWidget(section_label("Masked edits", "maskHeader"))
+        output.addLayout(self._build_mask())
+        output.addSpacing(SPACING)
         self.advanced = CollapsibleSection("Advanced", "advancedSection", expanded=False)
         self._build_advanced(self.advanced.body)
-        body.addWidget(self.advanced)
+        output.addWidget(self.advanced)
+        output.addStretch(1)
+        body.addWidget(self.output_panel)
         body.addStretch(1)
+        self._body = body
         outer.addWidget(self._build_action_bar())
+
+    def detach_output(self) -> QWidget:
+        """Take the output settings (model, size, quality, masked edits, advanced) out of this panel, for the
+        window to show as their own dock; the panel keeps owning and reading them."""
+        self._body.removeWidget(self.output_panel)
+        self._output_header.hide()  # the dock's title says "Output"
+        # The dock's title says "Prompt": the mode ("Edit the masked area") takes the header's place.
+        self._prompt_header.hide()
+        self._body.removeWidget(self.mode_label)
+        self._prompt_head.insertWidget(0, self.mode_label, 1)
+        self._body.setContentsMargins(2 * SPACING, SPACING, 2 * SPACING, SPACING)
+        margin = 2 * SPACING
+        self.output_panel.setContentsMargins(margin, SPACING, margin, margin)
+        self.prompt_edit.setMaximumHeight(16777215)  # the prompt dock is the prompt's own room now
+        return self.output_panel
 
     def _build_prompt(self) -> QVBoxLayout:
         box = QVBoxLayout()
         box.setSpacing(SPACING)
         head = QHBoxLayout()
-        head.addWidget(section_label("Prompt", "promptHeader"))
+        self._prompt_header = section_label("Prompt", "promptHeader")
+        self._prompt_head = head
+        head.addWidget(self._prompt_header)
         head.addStretch(1)
         self.recent_button = QToolButton()
         self.recent_button.setObjectName("recentPromptsButton")
@@ -182,7 +210,7 @@ class PromptPanel(QWidget):
         return label
 
     def _combo(self, name: str, accessible: str) -> QComboBox:
-        combo = QComboBox()
+        combo = ElidedComboBox()
         combo.setObjectName(name)
         combo.setAccessibleName(accessible)
         combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)

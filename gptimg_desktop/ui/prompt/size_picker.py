@@ -8,6 +8,7 @@ from PySide6.QtWidgets import QComboBox, QGridLayout, QHBoxLayout, QLabel, QSpin
 
 from ...core.models import ModelSpec
 from ...core.sizes import SIZE_PRESETS, Size, is_experimental, parse_size, size_problems, snap_size
+from ..common.elided_combo import ElidedComboBox
 from ..common.panel_widgets import hint_label
 from ..theme.style import SPACING, set_role
 
@@ -34,7 +35,7 @@ class SizePicker(QWidget):
         self._spec: ModelSpec | None = None
         self._updating = False
 
-        self.size_combo = QComboBox()
+        self.size_combo = ElidedComboBox()
         self.size_combo.setObjectName("sizeCombo")
         self.size_combo.setAccessibleName("Size")
         self.size_combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
@@ -47,8 +48,6 @@ class SizePicker(QWidget):
         times = QLabel("×")
         times.setObjectName("sizeTimesLabel")
         set_role(times, "hint")
-        px = QLabel("px")
-        set_role(px, "hint")
         self.experimental_badge = QLabel("EXPERIMENTAL")
         self.experimental_badge.setObjectName("experimentalBadge")
         self.experimental_badge.setAccessibleName("Experimental size")
@@ -69,9 +68,10 @@ class SizePicker(QWidget):
         spins.addWidget(self.width_spin, 1)
         spins.addWidget(times)
         spins.addWidget(self.height_spin, 1)
-        spins.addWidget(px)
-        spins.addSpacing(SPACING // 2)
-        spins.addWidget(self.experimental_badge)
+        # The badge gets its own line: beside the spins it pushed a 4K size past the panel's edge (issue 11).
+        badge_row = QHBoxLayout()
+        badge_row.addWidget(self.experimental_badge)
+        badge_row.addStretch(1)
         grid = QGridLayout(self)
         grid.setContentsMargins(0, 0, 0, 0)
         grid.setVerticalSpacing(SPACING)
@@ -80,7 +80,8 @@ class SizePicker(QWidget):
         grid.addWidget(self.canvas_label, 0, 0)
         grid.addWidget(self.size_combo, 1, 0)
         grid.addWidget(self._spins_row, 2, 0)
-        grid.addWidget(self.hint, 3, 0)
+        grid.addLayout(badge_row, 3, 0)
+        grid.addWidget(self.hint, 4, 0)
 
     def show_canvas_size(self, size: tuple[int, int] | None, problem: str | None = None) -> None:
         """Editing an image of ``size``: show it in place of the choice, which applies only to generation.

@@ -13,6 +13,7 @@ ICON_NAMES = (
     "close", "chevron-right", "chevron-down", "chevron-up", "history", "paste", "retry", "cancel", "image", "check",
     # mask tools and canvas actions
     "brush", "eraser", "rect-select", "lasso", "undo", "redo", "invert", "clear-mask", "expand", "compare",
+    "wand", "color-range", "panels", "copy", "add", "subtract",
 )
 
 
@@ -108,6 +109,26 @@ def _draw(name: str, p: QPainter, s: float) -> None:
         p.drawLine(pt(8, 1.5), pt(8, 14.5))
         p.drawPolyline([pt(5.5, 6.5), pt(4, 8), pt(5.5, 9.5)])
         p.drawPolyline([pt(10.5, 6.5), pt(12, 8), pt(10.5, 9.5)])
+    elif name == "wand":
+        p.drawLine(pt(2.5, 13.5), pt(10, 6))
+        for x0, y0, x1, y1 in ((12, 1.5, 12, 4), (12, 8, 12, 10.5), (14.5, 6, 15.5, 6), (8.5, 6, 9.0, 6),
+                               (13.8, 2.8, 14.8, 1.8), (13.8, 4.2, 14.8, 5.2)):
+            p.drawLine(pt(x0, y0), pt(x1, y1))
+    elif name == "color-range":
+        p.drawEllipse(QRectF(pt(1.5, 2), pt(9.5, 10)))
+        p.drawEllipse(QRectF(pt(6.5, 2), pt(14.5, 10)))
+        p.drawEllipse(QRectF(pt(4, 6.5), pt(12, 14.5)))
+    elif name == "panels":
+        p.drawRoundedRect(QRectF(pt(1.5, 2.5), pt(14.5, 13.5)), s / 16 * 1.5, s / 16 * 1.5)
+        p.drawLine(pt(10.5, 2.5), pt(10.5, 13.5))
+    elif name == "copy":
+        p.drawRoundedRect(QRectF(pt(5, 5), pt(14, 14)), s / 16 * 1.5, s / 16 * 1.5)
+        p.drawPolyline([pt(11, 5), pt(11, 2), pt(2, 2), pt(2, 11), pt(5, 11)])
+    elif name in ("add", "subtract"):
+        p.drawRect(QRectF(pt(2.5, 2.5), pt(10.5, 10.5)))
+        p.drawLine(pt(10.5, 13), pt(15, 13))
+        if name == "add":
+            p.drawLine(pt(12.75, 10.75), pt(12.75, 15.25))
     else:
         raise KeyError(name)
 

@@ -10,7 +10,7 @@ import os
 import tempfile
 
 from PySide6.QtGui import QColor, QFont, QPalette
-from PySide6.QtWidgets import QApplication, QWidget
+from PySide6.QtWidgets import QApplication, QProxyStyle, QStyle, QWidget
 
 SPACING = 8  # the grid: every margin and gap is a multiple of this
 RADIUS = 6
@@ -203,6 +203,42 @@ QPushButton[flat="true"]:hover, QToolButton[flat="true"]:hover {{ background: {c
 QPushButton[link="true"] {{ background: transparent; border: none; color: {c.accent_hover};
     text-decoration: underline; padding: 0px; min-height: 0px; text-align: left; }}
 QToolButton::menu-indicator {{ image: none; width: 0px; }}
+QToolButton:checked {{ background: {c.selection}; border-color: {c.accent}; }}
+QToolButton:checked:hover {{ background: #36578c; }}
+
+/* The workspace: tool strip, context bar, dock titles (issue 11). */
+QToolBar {{ background: {c.window}; border: none; spacing: 2px; padding: 2px; }}
+QToolBar#toolsToolbar {{ border-right: 1px solid {c.border}; padding: 4px 3px; }}
+QToolBar#toolsToolbar QToolButton {{ background: transparent; border: 1px solid transparent; padding: 5px;
+    border-radius: {r}px; min-height: 0px; }}
+QToolBar#toolsToolbar QToolButton:hover {{ background: {c.control_hover}; }}
+QToolBar#toolsToolbar QToolButton:checked {{ background: {c.accent}; border-color: {c.accent}; }}
+QToolBar#contextToolbar {{ border-bottom: 1px solid {c.border}; }}
+QToolButton[role="segment"] {{ padding: 3px 10px; }}
+QToolButton[role="anchor"] {{ padding: 0px; min-height: 0px; }}
+QWidget[role="dockTitle"] {{ background: {c.window}; border-bottom: 1px solid {c.border}; }}
+QWidget[role="dockTitle"] QToolButton {{ background: transparent; border: none; padding: 0px; min-height: 0px; }}
+QDockWidget {{ color: {c.text_muted}; }}
+QMainWindow::separator {{ background: {c.border}; width: 1px; height: 1px; }}
+QMainWindow::separator:hover {{ background: {c.accent}; }}
+QDialog, QColorDialog {{ background: {c.panel}; }}
+/* Tabs (Settings, dialogs) in the panel colour, not Fusion's lighter grey. */
+QTabWidget::pane {{ background: {c.panel}; border: 1px solid {c.border}; border-radius: {r}px; top: -1px; }}
+QTabBar::tab {{ background: {c.window}; color: {c.text_muted}; border: 1px solid {c.border};
+    border-bottom: none; padding: 6px 14px; margin-right: 2px; border-top-left-radius: {r}px;
+    border-top-right-radius: {r}px; }}
+QTabBar::tab:selected {{ background: {c.panel}; color: {c.text}; }}
+QTabBar::tab:hover {{ color: {c.text}; }}
+QTableView, QTableWidget, QTreeView, QListView {{ background: {c.control}; alternate-background-color: {c.panel};
+    border: 1px solid {c.border}; border-radius: {r}px; gridline-color: {c.border}; }}
+QHeaderView::section {{ background: {c.panel}; color: {c.text_muted}; border: none;
+    border-bottom: 1px solid {c.border}; padding: 4px 8px; }}
+QListView#variantGrid {{ background: {c.window}; border: none; }}
+QListView#variantGrid::item {{ border-radius: {r}px; padding: 2px; }}
+QListView#variantGrid::item:selected {{ background: {c.selection}; border: 2px solid {c.accent}; }}
+QSlider::groove:horizontal {{ height: 4px; background: {c.border}; border-radius: 2px; }}
+QSlider::sub-page:horizontal {{ background: {c.accent}; border-radius: 2px; }}
+QSlider::handle:horizontal {{ background: {c.text}; width: 12px; height: 12px; margin: -5px 0; border-radius: 6px; }}
 
 QCheckBox {{ spacing: 8px; }}
 
@@ -254,9 +290,19 @@ def _restyle(widget: QWidget) -> None:
     style.polish(widget)
 
 
+class ThemeStyle(QProxyStyle):
+    """Fusion, minus the desktop's stock dialog-button icons (a floppy disk on Save, a red X on Cancel) that
+    made Settings look like another app: every dialog's buttons are text in the theme, as everywhere else."""
+
+    def styleHint(self, hint, option=None, widget=None, returnData=None) -> int:  # noqa: N802 (Qt's name)
+        if hint == QStyle.StyleHint.SH_DialogButtonBox_ButtonsHaveIcons:
+            return 0
+        return super().styleHint(hint, option, widget, returnData)
+
+
 def apply_theme(app: QApplication) -> None:
     """Fusion style + the dark palette, the UI font and the stylesheet, for the whole app."""
-    app.setStyle("Fusion")
+    app.setStyle(ThemeStyle("Fusion"))
     app.setPalette(palette())
     app.setFont(app_font())
     app.setStyleSheet(stylesheet(theme_images_dir()))

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 from PySide6.QtCore import QObject
 from PySide6.QtWidgets import QFileDialog
 
+from ...core.export_presets import ExportPreset, apply_preset
 from ...editor.background import run_background
 from ...editor.qimages import qimage_to_array
 from ...editor.ui_settings import LAST_DIR
@@ -43,9 +44,25 @@ class ExportActions(QObject):
         if path:
             self.export_to(path)
 
-    def export_to(self, path: str) -> None:
-        """Export the current image with its provenance embedded, off the GUI thread."""
+    def export_preset_dialog(self, preset: ExportPreset) -> None:
+        """File → Export As: a preset's format, quality, size and colour space, to a file the user names."""
+        w = self.window
+        if w.canvas.image().isNull():
+            return
+        stem = f"gptimg-{w.current_version_id or 'image'}-{preset.name.lower().replace(' ', '-')}"
+        default = str(Path(w._last_dir()) / f"{stem}{preset.extension}")
+        path, _ = QFileDialog.getSaveFileName(w, f"Export as {preset.name} ({preset.describe()})", default,
+                                              EXPORT_FILTER)
+        if path:
+            self.export_to(path, preset)
+
+    def export_to(self, path: str, preset: ExportPreset | None = None) -> None:
+        """Export the current image with its provenance embedded, off the GUI thread; ``preset`` sets the format
+        (the file gets its extension), quality, resize and sRGB conversion."""
         from ...core.export import encode_with_metadata, format_for_path
+
+        if preset is not None and Path(path).suffix.lower() not in (preset.extension, ".jpeg"):
+            path = str(Path(path).with_suffix(preset.extension))
 
         w = self.window
         try:
@@ -62,7 +79,12 @@ class ExportActions(QObject):
 
             from ...store.files import atomic_write
 
-            atomic_write(Path(path), encode_with_metadata(Image.fromarray(image), fmt, metadata))
+            pixels = Image.fromarray(image)
+            if preset is None:
+                atomic_write(Path(path), encode_with_metadata(pixels, fmt, metadata))
+                return path
+            out, icc = apply_preset(pixels, preset)
+            atomic_write(Path(path), encode_with_metadata(out, fmt, metadata, preset.quality, icc_profile=icc))
             return path
 
         run_background(work, self._export_done)

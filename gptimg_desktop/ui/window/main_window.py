@@ -16,42 +16,53 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QByteArray, QSettings, QSize, Qt, Signal
-from PySide6.QtGui import QAction, QCloseEvent, QIcon, QImage, QKeySequence, QPixmap
+from PySide6.QtCore import QByteArray, QSettings, Qt, QTimer, Signal
+from PySide6.QtGui import QAction, QCloseEvent, QImage, QKeySequence, QShowEvent
 from PySide6.QtWidgets import (
     QApplication,
     QDockWidget,
     QFileDialog,
+    QFrame,
     QHBoxLayout,
-    QInputDialog,
     QLabel,
-    QListWidget,
     QListWidgetItem,
     QMainWindow,
+    QMenu,
     QMessageBox,
     QPushButton,
-    QSlider,
-    QSpinBox,
+    QScrollArea,
     QSplitter,
     QSystemTrayIcon,
-    QTabWidget,
     QToolBar,
     QVBoxLayout,
     QWidget,
 )
 
 from ...core.errors import RequestRefused
+from ...core.export_presets import PRESETS
 from ...editor.autosave import SessionAutosave
 from ...editor.document import EditorDocument, ImageSource
 from ...editor.images import ImageController
 from ...editor.jobs import JobBook, JobStatus
 from ...editor.references import reference_count_text
-from ...editor.ui_settings import LAST_DIR, LAST_PROMPT_SETTINGS, WINDOW_GEOMETRY, WINDOW_STATE
+from ...editor.ui_settings import (
+    COLLAPSED_PANELS,
+    LAST_DIR,
+    LAST_PROMPT_SETTINGS,
+    WINDOW_GEOMETRY,
+    WINDOW_STATE,
+)
 from ...editor.versions import VersionController
 from ...jobs.pipeline import JobSpec
 from ...jobs.queue import JobQueue, JobResult
+from ..canvas.amount_dialog import AmountDialog
 from ..canvas.canvas import ImageCanvas, Tool
 from ..canvas.compare_view import open_compare_dialog
+from ..canvas.context_bar import ContextBar
+from ..canvas.results_panel import ResultsPanel
+from ..common import wheel_guard
+from ..common.dock_panel import DockPanel, collapsed_names, restore_collapsed
+from ..common.plural import plural
 from ..history.history_panel import HistoryView
 from ..history.version_actions import VersionActions
 from ..jobs.jobs_view import JobsView
@@ -60,17 +71,23 @@ from ..prompt.prompt_panel import PromptPanel, PromptSettings
 from ..references.reference_tray import ReferenceTray
 from .export_actions import ExportActions
 from .image_actions import ImageActions
+from .workspace import PanelToggle, RecentFiles, ToolActions, build_tool_strip
 
 log = logging.getLogger("gptimg.ui")
 
 IMAGE_FILTER = "Images (*.png *.jpg *.jpeg *.webp *.gif *.bmp *.tif *.tiff);;All files (*)"
 NOTIFY_AFTER_SECONDS = 8.0
+LAYOUT_VERSION = 2  # saved dock layouts from before the workspace panels (issue 11) are not restored
 # Which themed line icon (ui/icons.py) each action shows.
 ACTION_ICONS = {
     "actionBrush": "brush",
     "actionEraser": "eraser",
     "actionRect": "rect-select",
     "actionLasso": "lasso",
+    "actionMagicWand": "wand",
+    "actionColorRange": "color-range",
+    "actionTogglePanels": "panels",
+    "actionCopyImage": "copy",
     "actionUndo": "undo",
     "actionRedo": "redo",
     "actionInvertMask": "invert",
@@ -142,16 +159,11 @@ class MainWindow(QMainWindow):
 
     # ------------------------------------------------------------------ construction
     def _build_widgets(self, demo: bool, provider_label: str) -> None:
+        wheel_guard.install()  # the wheel scrolls panels; it never changes an unfocused combo, spin or slider
         self.canvas = ImageCanvas(self, document=self.document)
-        self.result_strip = QListWidget(self)
-        self.result_strip.setObjectName("resultStrip")
-        self.result_strip.setAccessibleName("Results to pick from")
-        self.result_strip.setViewMode(QListWidget.ViewMode.IconMode)
-        self.result_strip.setFlow(QListWidget.Flow.LeftToRight)
-        self.result_strip.setWrapping(False)
-        self.result_strip.setIconSize(QSize(120, 120))
-        self.result_strip.setFixedHeight(150)
-        self.result_strip.setVisible(False)
+        self.results = ResultsPanel(self)
+        self.result_strip = self.results.grid  # the n-results grid (objectName variantGrid)
+        self.results.setVisible(False)
 
         self.banner = QWidget(self)
         self.banner.setObjectName("demoBanner")
@@ -173,47 +185,62 @@ class MainWindow(QMainWindow):
         banner_layout.addWidget(banner_button)
         self.banner.setVisible(demo)
 
+        self.context_bar = ContextBar(self, brush_size=self.canvas.brush_size(),
+                                      hardness=round(self.canvas.brush_hardness() * 100),
+                                      mask_color=self.canvas.mask_color())
+        # The names these controls always had, for the tests and the rest of the window.
+        self.size_spin = self.context_bar.size_spin
+        self.hardness_slider = self.context_bar.hardness_slider
+        self.opacity_slider = self.context_bar.opacity_slider
+        self.mask_hint = self.context_bar.mask_hint
+        self.mask_color_button = self.context_bar.color_button
+
         center = QWidget(self)
         center_layout = QVBoxLayout(center)
         center_layout.setContentsMargins(0, 0, 0, 0)
         center_layout.setSpacing(0)
         center_layout.addWidget(self.banner)
-        center_layout.addWidget(self._build_tool_options())
-        center_layout.addWidget(self.canvas, 1)
-        center_layout.addWidget(self.result_strip)
+        # The context bar spans the window under the menus, as Photoshop's options bar does.
+        self.context_toolbar = QToolBar("Tool Options", self)
+        self.context_toolbar.setObjectName("contextToolbar")
+        self.context_toolbar.setMovable(False)
+        self.context_toolbar.setFloatable(False)
+        self.context_toolbar.addWidget(self.context_bar)
+        self.addToolBar(Qt.ToolBarArea.TopToolBarArea, self.context_toolbar)
+        self.canvas_splitter = QSplitter(Qt.Orientation.Vertical, center)
+        self.canvas_splitter.setObjectName("canvasSplitter")
+        self.canvas_splitter.setChildrenCollapsible(False)
+        self.canvas_splitter.addWidget(self.canvas)
+        self.canvas_splitter.addWidget(self.results)
+        self.canvas_splitter.setStretchFactor(0, 3)
+        self.canvas_splitter.setStretchFactor(1, 1)
+        center_layout.addWidget(self.canvas_splitter, 1)
         self.setCentralWidget(center)
 
+        # Panels: collapsible, dockable sections whose layout is saved (save_layout).
         self.prompt = PromptPanel(self)
+        output = self.prompt.detach_output()
         self.tray = ReferenceTray(self)
         self.tray.set_scratch_dir(str(self.scratch_dir))
-        right = QSplitter(Qt.Orientation.Vertical, self)
-        right.setObjectName("sidePanel")
-        right.setChildrenCollapsible(False)
-        right.addWidget(self.prompt)
-        right.addWidget(self.tray)
-        right.setStretchFactor(0, 3)
-        right.setStretchFactor(1, 1)
-        right.setSizes([640, 240])
-        self.side_splitter = right
-        self.side_dock = QDockWidget("Prompt", self)
-        self.side_dock.setObjectName("promptDock")
-        self.side_dock.setWidget(right)
-        self.side_dock.setFeatures(QDockWidget.DockWidgetFeature.DockWidgetMovable)
-        self.side_dock.setTitleBarWidget(QWidget(self.side_dock))
-        self.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, self.side_dock)
-
         self.jobs_view = JobsView(self)
         self.history = HistoryView(self.store, self)
-        self.bottom_tabs = QTabWidget(self)
-        self.bottom_tabs.setObjectName("activityTabs")
-        self.bottom_tabs.addTab(self.history, "History")
-        self.bottom_tabs.addTab(self.jobs_view, "Jobs")
-        self.left_dock = QDockWidget("Activity", self)
-        self.left_dock.setObjectName("activityDock")
-        self.left_dock.setWidget(self.bottom_tabs)
-        self.left_dock.setFeatures(QDockWidget.DockWidgetFeature.DockWidgetMovable)
-        self.left_dock.setTitleBarWidget(QWidget(self.left_dock))
-        self.addDockWidget(Qt.DockWidgetArea.LeftDockWidgetArea, self.left_dock)
+        self.side_dock = self.prompt_dock = DockPanel("Prompt", "promptDock", self.prompt, self)
+        self.prompt.setMinimumHeight(250)  # the prompt, the estimate and Run always show
+        self.output_dock = DockPanel("Output", "outputDock", _scrolling(output, "outputScroll"), self)
+        self.references_dock = DockPanel("References", "referencesDock", self.tray, self)
+        self.left_dock = self.history_dock = DockPanel("History", "historyDock", self.history, self)
+        self.jobs_dock = DockPanel("Jobs", "jobsDock", self.jobs_view, self)
+        right = Qt.DockWidgetArea.RightDockWidgetArea
+        for dock in (self.prompt_dock, self.output_dock, self.references_dock):
+            self.addDockWidget(right, dock, Qt.Orientation.Vertical)
+        self.addDockWidget(Qt.DockWidgetArea.LeftDockWidgetArea, self.history_dock)
+        self.addDockWidget(Qt.DockWidgetArea.LeftDockWidgetArea, self.jobs_dock, Qt.Orientation.Vertical)
+        self.setCorner(Qt.Corner.BottomLeftCorner, Qt.DockWidgetArea.LeftDockWidgetArea)
+        self.setCorner(Qt.Corner.BottomRightCorner, Qt.DockWidgetArea.RightDockWidgetArea)
+        self.panel_toggle = PanelToggle(self)
+        for inner_title in (self.jobs_view.title, self.tray.findChild(QLabel, "referenceTitle")):
+            if inner_title is not None:
+                inner_title.hide()  # the dock's title bar names the panel
 
         self.provider_label = QLabel(provider_label, self)
         self.provider_label.setObjectName("providerLabel")
@@ -224,48 +251,6 @@ class MainWindow(QMainWindow):
         self.statusBar().addWidget(self.provider_label)
         self.statusBar().addPermanentWidget(self.zoom_label)
         self.statusBar().addPermanentWidget(self.totals_label)
-
-    def _build_tool_options(self) -> QWidget:
-        bar = QWidget(self)
-        bar.setObjectName("toolOptions")
-        bar.setProperty("role", "toolbar")
-        layout = QHBoxLayout(bar)
-        layout.setContentsMargins(12, 4, 12, 4)
-        layout.setSpacing(8)
-
-        def labelled(text: str, widget: QWidget) -> None:
-            label = QLabel(text, bar)
-            label.setBuddy(widget)
-            label.setProperty("role", "muted")
-            layout.addWidget(label)
-            layout.addWidget(widget)
-
-        self.size_spin = QSpinBox(bar)
-        self.size_spin.setObjectName("brushSizeSpin")
-        self.size_spin.setAccessibleName("Brush size")
-        self.size_spin.setRange(1, 1000)
-        self.size_spin.setSuffix(" px")
-        self.size_spin.setValue(self.canvas.brush_size())
-        labelled("Size", self.size_spin)
-        self.hardness_slider = QSlider(Qt.Orientation.Horizontal, bar)
-        self.hardness_slider.setObjectName("brushHardnessSlider")
-        self.hardness_slider.setAccessibleName("Brush hardness")
-        self.hardness_slider.setRange(0, 100)
-        self.hardness_slider.setValue(int(self.canvas.brush_hardness() * 100))
-        self.hardness_slider.setFixedWidth(90)
-        labelled("Hardness", self.hardness_slider)
-        self.opacity_slider = QSlider(Qt.Orientation.Horizontal, bar)
-        self.opacity_slider.setObjectName("maskOpacitySlider")
-        self.opacity_slider.setAccessibleName("Mask overlay opacity")
-        self.opacity_slider.setRange(5, 100)
-        self.opacity_slider.setValue(50)
-        self.opacity_slider.setFixedWidth(90)
-        labelled("Mask", self.opacity_slider)
-        self.mask_hint = QLabel("", bar)
-        self.mask_hint.setObjectName("maskHint")
-        self.mask_hint.setProperty("role", "muted")
-        layout.addWidget(self.mask_hint, 1)
-        return bar
 
     def _build_actions(self) -> None:
         a = _action
@@ -279,6 +264,28 @@ class MainWindow(QMainWindow):
         self.actionEraser = a(self, "actionEraser", "Eraser", "E", True, "Erase from the mask")
         self.actionRect = a(self, "actionRect", "Rectangle", "M", True, "Rectangle selection (Alt subtracts)")
         self.actionLasso = a(self, "actionLasso", "Lasso", "L", True, "Lasso selection (Alt subtracts)")
+        self.actionMagicWand = a(self, "actionMagicWand", "Magic Wand", "W", True,
+                                 "Select a colour area with a click (Alt subtracts)")
+        self.actionColorRange = a(self, "actionColorRange", "Select Colour Range", "Shift+W", True,
+                                  "Select every similar colour with a click (Alt subtracts)")
+        self.actionSelectAdd = a(self, "actionSelectAdd", "Selections Add", "Shift+A",
+                                 tip="Rectangle, lasso, wand and colour range add to the mask")
+        self.actionSelectSubtract = a(self, "actionSelectSubtract", "Selections Subtract", "Shift+S",
+                                      tip="Rectangle, lasso, wand and colour range subtract from the mask")
+        self.actionTogglePanels = a(self, "actionTogglePanels", "Hide/Show Panels", "Tab",
+                                    tip="Hide every panel for a clean canvas, or bring them back")
+        self.actionTogglePanels.setShortcutContext(Qt.ShortcutContext.WidgetShortcut)  # Tab still moves focus in forms
+        self.canvas.addAction(self.actionTogglePanels)
+        self.actionCopyImage = a(self, "actionCopyImage", "Copy Image", "Ctrl+Shift+C",
+                                 tip="Copy the image on the canvas to the clipboard")
+        self.actionFocusPrompt = a(self, "actionFocusPrompt", "Go to Prompt", "Alt+1", tip="Type in the prompt")
+        self.actionFocusHistory = a(self, "actionFocusHistory", "Go to History", "Alt+2", tip="Browse the history")
+        self.actionFocusResults = a(self, "actionFocusResults", "Go to Results", "Alt+3",
+                                    tip="Pick between the results of the last run")
+        self.actionFocusCanvas = a(self, "actionFocusCanvas", "Go to Canvas", "Alt+0", tip="Back to the canvas")
+        self.actionResetLayout = a(self, "actionResetLayout", "Reset Panels", tip="Every panel back in its place")
+        self.actionFlicker = a(self, "actionFlicker", "Flicker A/B", "F", True,
+                               tip="Flicker between the chosen result and the one before")
         self.actionUndo = a(self, "actionUndo", "Undo", QKeySequence.StandardKey.Undo, tip="Undo the last mask change")
         self.actionRedo = a(self, "actionRedo", "Redo", "Ctrl+Shift+Z", tip="Redo")
         self.actionInvertMask = a(self, "actionInvertMask", "Invert Mask", "Ctrl+I")
@@ -308,7 +315,19 @@ class MainWindow(QMainWindow):
                                     tip="Add a project or branch exported on another machine")
         self.actionRun = a(self, "actionRun", "Run", "Ctrl+Return", tip="Generate or edit")
         self.actionCancel = a(self, "actionCancel", "Cancel Job", "Esc", tip="Cancel the running job")
-        self.actionBrush.setChecked(True)
+        self.tool_actions = ToolActions(self.canvas, {
+            Tool.BRUSH: self.actionBrush, Tool.ERASER: self.actionEraser, Tool.RECT: self.actionRect,
+            Tool.LASSO: self.actionLasso, Tool.WAND: self.actionMagicWand, Tool.COLOR_RANGE: self.actionColorRange,
+        }, self)
+        self._result_keys = []
+        for n in range(1, 10):
+            pick = QAction(f"Result {n}", self)
+            pick.setObjectName(f"actionPickResult{n}")
+            pick.setShortcut(QKeySequence(str(n)))
+            pick.setEnabled(False)  # only while results are shown; a digit typed in a field stays text anyway
+            pick.triggered.connect(lambda _c=False, i=n - 1: self.result_strip.choose(i))
+            self.addAction(pick)
+            self._result_keys.append(pick)
         for action in self.findChildren(QAction):
             if action.objectName():
                 self.addAction(action)
@@ -316,37 +335,56 @@ class MainWindow(QMainWindow):
     def _build_menus_and_toolbars(self) -> None:
         menu = self.menuBar()
         file_menu = menu.addMenu("&File")
-        for action in (self.actionNew, self.actionOpen, self.actionExport, self.actionImportBundle, None,
-                       self.actionSettings, None, self.actionQuit):
+        file_menu.addAction(self.actionNew)
+        file_menu.addAction(self.actionOpen)
+        recent_menu = QMenu("Open &Recent", file_menu)
+        file_menu.addMenu(recent_menu)
+        self.recent_files = RecentFiles(self.settings, recent_menu, self.open_image)
+        file_menu.addAction(self.actionExport)
+        presets_menu = QMenu("Export &As", file_menu)
+        presets_menu.setObjectName("exportPresetsMenu")
+        for preset in PRESETS:
+            action = presets_menu.addAction(f"{preset.name}…")
+            action.setToolTip(preset.describe())
+            action.setStatusTip(preset.describe())
+            action.triggered.connect(lambda _c=False, p=preset: self.export_actions.export_preset_dialog(p))
+        file_menu.addMenu(presets_menu)
+        self._export_presets_menu = presets_menu
+        for action in (self.actionImportBundle, None, self.actionSettings, None, self.actionQuit):
             file_menu.addSeparator() if action is None else file_menu.addAction(action)
         edit_menu = menu.addMenu("&Edit")
-        for action in (self.actionUndo, self.actionRedo):
-            edit_menu.addAction(action)
+        for action in (self.actionUndo, self.actionRedo, None, self.actionCopyImage):
+            edit_menu.addSeparator() if action is None else edit_menu.addAction(action)
         mask_menu = menu.addMenu("&Mask")
-        for action in (self.actionBrush, self.actionEraser, self.actionRect, self.actionLasso, None,
+        for action in (self.actionBrush, self.actionEraser, self.actionRect, self.actionLasso, self.actionMagicWand,
+                       self.actionColorRange, None, self.actionSelectAdd, self.actionSelectSubtract, None,
                        self.actionFillMask, self.actionClearMask, self.actionInvertMask, None,
                        self.actionGrowMask, self.actionShrinkMask, self.actionFeatherMask, None, self.actionToggleMask):
             mask_menu.addSeparator() if action is None else mask_menu.addAction(action)
         image_menu = menu.addMenu("&Image")
         for action in (self.actionRun, self.actionCancel, None, self.actionExpandCanvas, self.actionCutout,
-                       self.actionUseAsReference, self.actionCompare):
+                       self.actionUseAsReference, self.actionCompare, self.actionFlicker):
             image_menu.addSeparator() if action is None else image_menu.addAction(action)
         view_menu = menu.addMenu("&View")
         for action in (self.actionZoomIn, self.actionZoomOut, self.actionFit, self.actionActualSize, None,
-                       self.actionLedger, self.actionProjects):
+                       self.actionTogglePanels):
+            view_menu.addSeparator() if action is None else view_menu.addAction(action)
+        panels_menu = view_menu.addMenu("&Panels")
+        for dock in (self.prompt_dock, self.output_dock, self.references_dock, self.history_dock, self.jobs_dock):
+            panels_menu.addAction(dock.toggleViewAction())
+        panels_menu.addSeparator()
+        panels_menu.addAction(self.actionResetLayout)
+        for action in (None, self.actionFocusCanvas, self.actionFocusPrompt, self.actionFocusHistory,
+                       self.actionFocusResults, None, self.actionLedger, self.actionProjects):
             view_menu.addSeparator() if action is None else view_menu.addAction(action)
 
-        tools = QToolBar("Tools", self)
-        tools.setObjectName("toolsToolbar")
-        tools.setAccessibleName("Mask tools")
-        tools.setMovable(False)
-        tools.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextUnderIcon)
-        tools.setIconSize(QSize(20, 20))
-        for action in (self.actionBrush, self.actionEraser, self.actionRect, self.actionLasso, None,
-                       self.actionUndo, self.actionRedo, None, self.actionInvertMask, self.actionClearMask, None,
-                       self.actionExpandCanvas, self.actionCompare):
-            tools.addSeparator() if action is None else tools.addAction(action)
-        self.addToolBar(Qt.ToolBarArea.TopToolBarArea, tools)
+        self.tool_strip = build_tool_strip(self, (
+            (self.actionBrush, self.actionEraser, self.actionRect, self.actionLasso, self.actionMagicWand,
+             self.actionColorRange),
+            (self.actionUndo, self.actionRedo),
+            (self.actionInvertMask, self.actionClearMask),
+            (self.actionExpandCanvas, self.actionCompare),
+        ))
         self._apply_icons()
 
     def _apply_icons(self) -> None:
@@ -365,18 +403,14 @@ class MainWindow(QMainWindow):
         self.actionNew.triggered.connect(self.new_image)
         self.actionQuit.triggered.connect(self.close)
         self.actionSettings.triggered.connect(self.open_settings)
-        self.actionBrush.triggered.connect(lambda: c.set_tool(Tool.BRUSH))
-        self.actionEraser.triggered.connect(lambda: c.set_tool(Tool.ERASER))
-        self.actionRect.triggered.connect(lambda: c.set_tool(Tool.RECT))
-        self.actionLasso.triggered.connect(lambda: c.set_tool(Tool.LASSO))
         self.actionUndo.triggered.connect(c.undo)
         self.actionRedo.triggered.connect(c.redo)
         self.actionInvertMask.triggered.connect(c.invert_mask)
         self.actionClearMask.triggered.connect(c.clear_mask)
         self.actionFillMask.triggered.connect(c.fill_all)
-        self.actionGrowMask.triggered.connect(lambda: self._mask_amount("Grow mask", "Grow by", c.grow_mask))
-        self.actionShrinkMask.triggered.connect(lambda: self._mask_amount("Shrink mask", "Shrink by", c.shrink_mask))
-        self.actionFeatherMask.triggered.connect(lambda: self._mask_amount("Feather mask", "Feather radius", c.feather_mask))
+        self.actionGrowMask.triggered.connect(lambda: self._mask_amount("Grow Mask", "Grow by", "grow"))
+        self.actionShrinkMask.triggered.connect(lambda: self._mask_amount("Shrink Mask", "Shrink by", "shrink"))
+        self.actionFeatherMask.triggered.connect(lambda: self._mask_amount("Feather Mask", "Feather radius", "feather"))
         self.actionToggleMask.toggled.connect(c.set_mask_visible)
         self.actionExpandCanvas.triggered.connect(images.expand_canvas_dialog)
         self.actionCutout.triggered.connect(images.cutout)
@@ -396,9 +430,33 @@ class MainWindow(QMainWindow):
         c.undoStateChanged.connect(self._undo_state)
         c.zoomChanged.connect(lambda z: self.zoom_label.setText(f"{z * 100:.0f}%"))
         c.imageDropped.connect(self.open_image)
-        self.size_spin.valueChanged.connect(c.set_brush_size)
-        self.hardness_slider.valueChanged.connect(lambda v: c.set_brush_hardness(v / 100))
-        self.opacity_slider.valueChanged.connect(lambda v: c.set_mask_opacity(v / 100))
+        bar = self.context_bar
+        bar.brushSizeChanged.connect(c.set_brush_size)
+        bar.hardnessChanged.connect(lambda v: c.set_brush_hardness(v / 100))
+        bar.maskOpacityChanged.connect(lambda v: c.set_mask_opacity(v / 100))
+        bar.maskColorChanged.connect(c.set_mask_color)
+        bar.maskDisplayChanged.connect(c.set_mask_display)
+        bar.selectionModeChanged.connect(c.set_selection_mode)
+        bar.toleranceChanged.connect(c.set_pick_tolerance)
+        bar.contiguousChanged.connect(c.set_pick_contiguous)
+        c.selectionModeChanged.connect(bar.set_selection_mode)
+        c.maskColorChanged.connect(bar.set_mask_color)
+        c.maskDisplayChanged.connect(bar.set_display)
+        c.maskDisplayChanged.connect(lambda mode: self.actionToggleMask.setChecked(mode != "hidden"))
+        c.set_pick_tolerance(bar.tolerance.value())
+        self.actionSelectAdd.triggered.connect(lambda: c.set_selection_mode("add"))
+        self.actionSelectSubtract.triggered.connect(lambda: c.set_selection_mode("subtract"))
+        self.actionTogglePanels.triggered.connect(self.panel_toggle.toggle)
+        self.actionResetLayout.triggered.connect(self.reset_layout)
+        self.actionCopyImage.triggered.connect(self.copy_image)
+        self.actionFocusPrompt.triggered.connect(self._focus_prompt)
+        self.actionFocusHistory.triggered.connect(self._focus_history)
+        self.actionFocusResults.triggered.connect(self._focus_results)
+        self.actionFocusCanvas.triggered.connect(lambda: c.setFocus(Qt.FocusReason.ShortcutFocusReason))
+        self.actionFlicker.toggled.connect(self.result_strip.set_flicker)
+        self.result_strip.flickerChanged.connect(self.actionFlicker.setChecked)
+        self.result_strip.flickerFrame.connect(self._flicker_frame)
+        self.result_strip.chosen.connect(self._pick_result_index)
 
         self.prompt.runRequested.connect(self.run)
         self.prompt.cancelRequested.connect(self.cancel_current)
@@ -440,7 +498,6 @@ class MainWindow(QMainWindow):
         self.actionProjects.triggered.connect(self.history.open_projects_dialog)
         self.actionImportBundle.triggered.connect(
             lambda: bundle_actions.import_bundle_dialog(self, self.store, self._bundle_done, self._last_dir()))
-        self.result_strip.itemClicked.connect(self._pick_result)
 
     # ------------------------------------------------------------------ state
     def _restore_layout(self) -> None:
@@ -450,10 +507,12 @@ class MainWindow(QMainWindow):
             self.restoreGeometry(geometry)
         else:
             self.resize(1440, 900)
-        if isinstance(state, QByteArray):
-            self.restoreState(state)
-        else:
-            self.resizeDocks([self.left_dock, self.side_dock], [340, 380], Qt.Orientation.Horizontal)
+        self._layout_pending = not (isinstance(state, QByteArray) and self.restoreState(state, LAYOUT_VERSION))
+        if self._layout_pending:
+            self.reset_layout()
+        collapsed = COLLAPSED_PANELS.read(self.settings)
+        names = [collapsed] if isinstance(collapsed, str) else collapsed if isinstance(collapsed, list) else []
+        restore_collapsed(self, [str(n) for n in names])
         last = LAST_PROMPT_SETTINGS.read(self.settings)
         if isinstance(last, str) and last:
             try:
@@ -463,9 +522,34 @@ class MainWindow(QMainWindow):
 
     def save_layout(self) -> None:
         WINDOW_GEOMETRY.write(self.settings, self.saveGeometry())
-        WINDOW_STATE.write(self.settings, self.saveState())
+        WINDOW_STATE.write(self.settings, self.saveState(LAYOUT_VERSION))
+        COLLAPSED_PANELS.write(self.settings, collapsed_names(self))
         LAST_PROMPT_SETTINGS.write(self.settings, json.dumps(self.document.settings().to_dict()))
         self.settings.sync()
+
+    def showEvent(self, event: QShowEvent) -> None:
+        super().showEvent(event)
+        if self._layout_pending:  # first start: size the panels for the screen the window really opened on
+            self._layout_pending = False
+            QTimer.singleShot(0, self.reset_layout)
+
+    def reset_layout(self) -> None:
+        """View → Reset Panels: every panel back, sized for this window: history left, prompt/output/refs right."""
+        for dock in (self.prompt_dock, self.output_dock, self.references_dock, self.history_dock, self.jobs_dock):
+            dock.setFloating(False)
+            dock.show()
+            dock.set_collapsed(False)
+        width = max(self.width(), 1024)
+        side = 380 if width >= 1600 else 340
+        left = 300 if width >= 1600 else 240
+        self.resizeDocks([self.history_dock, self.prompt_dock], [left, side], Qt.Orientation.Horizontal)
+        height = max(self.height(), 600)
+        # Below ~900 px there is room for the prompt and the output settings; the references fold to their title.
+        self.references_dock.set_collapsed(height < 900)
+        self.resizeDocks([self.prompt_dock, self.output_dock, self.references_dock],
+                         [round(height * 0.30), round(height * 0.40), round(height * 0.30)], Qt.Orientation.Vertical)
+        self.resizeDocks([self.history_dock, self.jobs_dock], [round(height * 0.7), round(height * 0.3)],
+                         Qt.Orientation.Vertical)
 
     def closeEvent(self, event: QCloseEvent) -> None:
         self.save_layout()
@@ -489,7 +573,7 @@ class MainWindow(QMainWindow):
         doc.referencesChanged.connect(lambda: self.tray.show_references(doc.references()))
         for signal in (doc.modeChanged, doc.imageChanged, doc.referencesChanged, doc.maskChanged):
             signal.connect(self._update_mode)
-        doc.imageChanged.connect(lambda: self.result_strip.setVisible(False) if not doc.has_image() else None)
+        doc.imageChanged.connect(lambda: self._hide_results() if not doc.has_image() else None)
         doc.projectChanged.connect(lambda _name: self._update_totals())
 
     def _document_settings_changed(self) -> None:
@@ -506,13 +590,15 @@ class MainWindow(QMainWindow):
         self.tray.set_limit(doc.reference_limit())
         self.prompt.set_input_sizes(doc.input_sizes())
         if not has_image:
-            self.mask_hint.setText("No image: Run generates a new one from your prompt.")
+            self.context_bar.set_hint("No image yet: Run makes one from the prompt")
         elif has_mask:
-            self.mask_hint.setText("Masked edit: only the painted area changes.")
+            self.context_bar.set_hint("Masked edit: only the marked area changes")
         else:
-            self.mask_hint.setText("No mask: Run edits the whole image. Paint to limit the change.")
-        for action in (self.actionExpandCanvas, self.actionCutout, self.actionUseAsReference, self.actionExport):
+            self.context_bar.set_hint("No mask: Run edits the whole image")
+        for action in (self.actionExpandCanvas, self.actionCutout, self.actionUseAsReference, self.actionExport,
+                       self.actionCopyImage):
             action.setEnabled(has_image)
+        self._export_presets_menu.setEnabled(has_image)
 
     # ------------------------------------------------------------------ the document, as other code reads it
     @property
@@ -529,10 +615,10 @@ class MainWindow(QMainWindow):
 
     def _update_totals(self) -> None:
         totals = self.store.usage_totals()
-        text = f"{totals.images} images · {totals.credits:,} credits · ${totals.cost_usd:.2f}"
+        text = f"{plural(totals.images, 'image')} · {plural(totals.credits, 'credit')} · ${totals.cost_usd:.2f}"
         if self.project and self.project != "Default":
             mine = self.store.usage_totals(project=self.project)
-            text = f"{self.project}: {mine.credits:,} credits · ${mine.cost_usd:.2f}   |   All: {text}"
+            text = f"{self.project}: {plural(mine.credits, 'credit')} · ${mine.cost_usd:.2f}   |   All: {text}"
         status = self.store.budget_status(self.project)
         if status.level in ("warning", "exceeded"):
             text += "   ⚠ budget"
@@ -563,15 +649,28 @@ class MainWindow(QMainWindow):
         self.actionRedo.setEnabled(can_redo)
 
     def _tool_changed(self, tool) -> None:
-        mapping = {Tool.BRUSH: self.actionBrush, Tool.ERASER: self.actionEraser, Tool.RECT: self.actionRect,
-                   Tool.LASSO: self.actionLasso}
-        for t, action in mapping.items():
-            action.setChecked(t == tool)
+        self.context_bar.set_tool(tool)  # the strip's checked action follows through ToolActions
 
-    def _mask_amount(self, title: str, label: str, apply: Callable[[int], None]) -> None:
-        value, ok = QInputDialog.getInt(self, title, f"{label} (pixels):", 8, 1, 500)
-        if ok:
-            apply(value)
+    def _mask_amount(self, title: str, label: str, operation: str) -> None:
+        """Grow, Shrink or Feather with a slider and a live preview on the canvas; OK is one undo step."""
+        from ...core import masks
+
+        c = self.canvas
+        if not c.has_image():
+            return
+        base = c.mask_array()
+        maths: dict[str, Callable] = {"grow": masks.grow, "shrink": masks.shrink, "feather": masks.feather}
+        apply: dict[str, Callable[[int], None]] = {"grow": c.grow_mask, "shrink": c.shrink_mask,
+                                                    "feather": c.feather_mask}
+
+        def preview(px: int) -> None:
+            c.preview_mask(maths[operation](base, px) if px > 0 else base)
+
+        dialog = AmountDialog(title, label, maximum=200, value=8, preview=preview, parent=self)
+        accepted = dialog.exec()
+        c.preview_mask(None)
+        if accepted and dialog.value() > 0:
+            apply[operation](dialog.value())
 
     # ------------------------------------------------------------------ images in
     def open_image_dialog(self) -> None:
@@ -587,7 +686,9 @@ class MainWindow(QMainWindow):
         LAST_DIR.write(self.settings, str(Path(path).parent))
         self.statusBar().showMessage(f"Opening {Path(path).name}…")
         self.canvas.clear_preview()
-        self.result_strip.setVisible(False)
+        self._hide_results()
+        if version_id is None:
+            self.recent_files.add(path)  # File > Open Recent (a file that has gone is dropped when chosen)
         self.images.open_file(path, version_id)
 
     def _load_failed(self, message: str) -> None:
@@ -596,7 +697,7 @@ class MainWindow(QMainWindow):
 
     def new_image(self) -> None:
         self.document.new_image()
-        self.result_strip.setVisible(False)
+        self._hide_results()
 
     # ------------------------------------------------------------------ running
     def build_spec(self, quality: str | None = None) -> JobSpec:
@@ -633,7 +734,8 @@ class MainWindow(QMainWindow):
             return None
         self.canvas.clear_preview()
         ticket = self.job_book.submit(spec)
-        self.bottom_tabs.setCurrentWidget(self.jobs_view)
+        if self.jobs_dock.isVisible():
+            self.jobs_dock.set_collapsed(False)  # the job just queued is in view
         return ticket
 
     def choose_fit(self, problem: str) -> str | None:
@@ -751,29 +853,85 @@ class MainWindow(QMainWindow):
         self.document.show_result(image, ImageSource(path=path, version_id=version_id))  # the mask survives
 
     def _fill_result_strip(self, result: JobResult) -> None:
-        self.result_strip.clear()
+        """n results: the variant grid under the canvas, the first one chosen; one result needs no grid."""
         if len(result.versions) < 2:
             self._strip_images = {}
-            self.result_strip.setVisible(False)
+            self._hide_results()
             return
-        keep = Qt.AspectRatioMode.KeepAspectRatio
-        for version, image in zip(result.versions, result.images, strict=False):
-            # A fast cut to twice the size, then a smooth one: a 4K image thumbnails in about a millisecond.
-            rough = image.scaled(480, 480, keep, Qt.TransformationMode.FastTransformation)
-            thumb = rough.scaled(240, 240, keep, Qt.TransformationMode.SmoothTransformation)
-            item = QListWidgetItem(QIcon(QPixmap.fromImage(thumb)), f"#{version.index_in_job + 1}")
-            item.setData(Qt.ItemDataRole.UserRole, (version.id, str(version.path)))
-            item.setToolTip("Click to put this result on the canvas")
-            self.result_strip.addItem(item)
         self._strip_images = {v.id: img for v, img in zip(result.versions, result.images, strict=False)}
-        self.result_strip.setCurrentRow(0)
-        self.result_strip.setVisible(True)
+        self.result_strip.set_results([(v.id, str(v.path), img)
+                                       for v, img in zip(result.versions, result.images, strict=False)])
+        self.results.set_count(len(result.versions))
+        self.results.setVisible(True)
+        for i, action in enumerate(self._result_keys):
+            action.setEnabled(i < len(result.versions))
+        self.canvas_splitter.setSizes([max(200, self.canvas_splitter.height() - 260), 260])
 
-    def _pick_result(self, item: QListWidgetItem) -> None:
+    def _hide_results(self) -> None:
+        self.result_strip.stop_flicker()
+        self.results.setVisible(False)
+        for action in self._result_keys:
+            action.setEnabled(False)
+
+    def _result_at(self, index: int) -> tuple[str, str, QImage] | None:
+        item = self.result_strip.item(index)
+        if item is None:
+            return None
         version_id, path = item.data(Qt.ItemDataRole.UserRole)
-        image = getattr(self, "_strip_images", {}).get(version_id, QImage())
+        return version_id, path, getattr(self, "_strip_images", {}).get(version_id, QImage())
+
+    def _pick_result_index(self, index: int) -> None:
+        chosen = self._result_at(index)
+        if chosen is None:
+            return
+        version_id, path, image = chosen
         self._show_result(version_id, path, image)
         self.history.select_version(version_id)
+
+    def _pick_result(self, item: QListWidgetItem) -> None:
+        self.result_strip.choose(self.result_strip.row(item))
+
+    def _flicker_frame(self, index: int) -> None:
+        chosen = self._result_at(index)
+        if chosen is None:
+            return
+        if index == self.result_strip.current_index() or chosen[2].isNull():
+            self.canvas.clear_preview()
+        else:
+            self.canvas.show_preview(chosen[2])
+
+    # ------------------------------------------------------------------ keyboard and clipboard
+    def copy_image(self) -> None:
+        image = self.canvas.image()
+        if image.isNull():
+            self.statusBar().showMessage("Nothing to copy: open or generate an image first.", 5000)
+            return
+        QApplication.clipboard().setImage(image)
+        self.statusBar().showMessage(f"Copied the {image.width()}×{image.height()} image to the clipboard.", 5000)
+
+    def _reveal(self, dock: QDockWidget) -> None:
+        if self.panel_toggle.hidden():
+            self.panel_toggle.toggle()
+        dock.show()
+        if isinstance(dock, DockPanel):
+            dock.set_collapsed(False)
+        dock.raise_()
+
+    def _focus_prompt(self) -> None:
+        self._reveal(self.prompt_dock)
+        self.prompt.prompt_edit.setFocus(Qt.FocusReason.ShortcutFocusReason)
+
+    def _focus_history(self) -> None:
+        self._reveal(self.history_dock)
+        target = self.history.tree if self.history.tree.isVisible() else self.history.search
+        target.setFocus(Qt.FocusReason.ShortcutFocusReason)
+
+    def _focus_results(self) -> None:
+        if self.result_strip.count():
+            self.results.setVisible(True)
+            self.result_strip.setFocus(Qt.FocusReason.ShortcutFocusReason)
+        else:
+            self.statusBar().showMessage("No results to choose from yet: run with Images set above 1.", 5000)
 
     def _job_failed(self, ticket: str, message: str, refused: bool) -> None:
         # A stream cut mid-way leaves its last preview on the canvas: the user still sees what arrived.
@@ -853,3 +1011,15 @@ class MainWindow(QMainWindow):
     def open_settings(self) -> None:
         if self._open_settings is not None:
             self._open_settings(self)
+
+
+def _scrolling(content: QWidget, name: str) -> QScrollArea:
+    """A vertical-only scroll area: a panel narrower than its content wraps or elides, it never scrolls sideways."""
+    area = QScrollArea()
+    area.setObjectName(name)
+    area.setWidgetResizable(True)
+    area.setFrameShape(QFrame.Shape.NoFrame)
+    area.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+    area.setProperty("role", "panel")
+    area.setWidget(content)
+    return area
