@@ -74,14 +74,14 @@ class BatchObject:
     def from_api(cls, data: Any) -> BatchObject:
         if not isinstance(data, dict) or not isinstance(data.get("id"), str) or not isinstance(data.get("status"), str):
             raise MalformedResponse("The provider's answer about a batch has no id or status. Try again.")
-        counts = data.get("request_counts") if isinstance(data.get("request_counts"), dict) else {}
-        errors_block = data.get("errors") if isinstance(data.get("errors"), dict) else {}
+        counts = _dict(data.get("request_counts"))
+        errors_block = _dict(data.get("errors"))
         errors = tuple(
             BatchError(_text(e.get("code")), str(e.get("message") or "invalid line"), _text(e.get("param")),
                        e.get("line") if isinstance(e.get("line"), int) else None)
             for e in (errors_block.get("data") or []) if isinstance(e, dict)
         )
-        metadata = data.get("metadata") if isinstance(data.get("metadata"), dict) else {}
+        metadata = _dict(data.get("metadata"))
         return cls(
             id=data["id"],
             status=data["status"],
@@ -97,6 +97,10 @@ class BatchObject:
             metadata={str(k): str(v) for k, v in metadata.items()},
             raw=dict(data),
         )
+
+
+def _dict(value: Any) -> dict[str, Any]:
+    return value if isinstance(value, dict) else {}
 
 
 def _text(value: Any) -> str | None:
