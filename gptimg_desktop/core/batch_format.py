@@ -81,6 +81,7 @@ class LineResult:
     request_id: str | None
     body: dict[str, Any] | None  # the ImagesResponse on success, the error body otherwise
     message: str | None  # what went wrong, in the API's words, for a failed line
+    code: str | None = None  # the API's error code, e.g. batch_expired or batch_cancelled
 
 
 def parse_result_lines(data: bytes) -> list[LineResult]:
@@ -106,11 +107,14 @@ def _line_result(line: dict[str, Any]) -> LineResult:
     body = response.get("body") if response and isinstance(response.get("body"), dict) else None
     request_id = response.get("request_id") if response else None
     ok = error is None and isinstance(status, int) and 200 <= status < 300 and body is not None
-    message = None
+    message = code = None
     if not ok:
         message = _error_message(error, body, status)
+        inner = body.get("error") if body else None
+        source = error if error is not None else inner if isinstance(inner, dict) else {}
+        code = str(source["code"]) if source.get("code") else None
     return LineResult(line["custom_id"], ok, status if isinstance(status, int) else None,
-                      request_id if isinstance(request_id, str) else None, body, message)
+                      request_id if isinstance(request_id, str) else None, body, message, code)
 
 
 def _error_message(error: dict[str, Any] | None, body: dict[str, Any] | None, status: Any) -> str:

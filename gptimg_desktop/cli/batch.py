@@ -1,0 +1,335 @@
+"""`gptimg batch …`: send many requests through the Batch API at half price and collect them later.
+
+submit FILE · list · status BATCH_ID · collect [BATCH_ID] [--wait] · cancel BATCH_ID · resubmit BATCH_ID.
+Every other gptimg command also picks up finished batches at its start (``resume_batches``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from . import EXIT_FAILED, EXIT_OK, EXIT_REFUSED, CliError, _open_store, _price_table, _progress
+
+log = logging.getLogger("gptimg.cli.batch")
+_state = {"in_batch_command": False}
+
+
+def register(sub: Any) -> dict[str, Callable[[argparse.Namespace], int]]:
+    batch = sub.add_parser("batch", help="run many requests through the Batch API at half price (within 24 h)")
+    actions = batch.add_subparsers(dest="batch_command", required=True, metavar="ACTION")
+    submit = actions.add_parser("submit", help="send a .txt, .csv or .jsonl file of requests as batches")
+    submit.add_argument("file", type=Path, metavar="FILE")
+    submit.add_argument("--model", default=None, help="model for rows that name none")
+    submit.add_argument("--size", default=None, help="size for rows that name none (default auto)")
+    submit.add_argument("--quality", default=None, help="quality for rows that name none (default auto)")
+    submit.add_argument("--project", default=None, help="history project (default: Default)")
+    submit.add_argument("--json", action="store_true")
+    submit.add_argument("--over-budget", action="store_true", help="send even past the budget")
+    listing = actions.add_parser("list", help="batches, newest first")
+    listing.add_argument("--json", action="store_true")
+    status = actions.add_parser("status", help="one batch, with its errors")
+    status.add_argument("batch_id", metavar="BATCH_ID")
+    status.add_argument("--json", action="store_true")
+    collect = actions.add_parser("collect", help="download finished results into the history")
+    collect.add_argument("batch_id", nargs="?", default=None, metavar="BATCH_ID")
+    collect.add_argument("--wait", action="store_true", help="poll until the batches are done")
+    collect.add_argument("--json", action="store_true")
+    cancel = actions.add_parser("cancel", help="cancel a batch; what finished is still collected")
+    cancel.add_argument("batch_id", metavar="BATCH_ID")
+    resubmit = actions.add_parser("resubmit", help="send an expired batch's unfinished requests again")
+    resubmit.add_argument("batch_id", metavar="BATCH_ID")
+    resubmit.add_argument("--json", action="store_true")
+    return {"batch": cmd_batch}
+
+
+def cmd_batch(args: argparse.Namespace) -> int:
+    _state["in_batch_command"] = True  # this command collects on its own terms: no resume at store opening
+    store = _open_store()
+    try:
+        return _ACTIONS[args.batch_command](args, store)
+    finally:
+        store.close()
+
+
+# ---------------------------------------------------------------------------- engine and provider
+def _engine(store: Any, need_provider: bool = True) -> tuple[Any, Callable[[], None]]:
+    from ..connection import choose_provider
+    from ..jobs.batch_engine import BatchEngine
+    from ..provider.batches import BatchesClient
+
+    engine = BatchEngine(store, None, _price_table(store))
+    if not need_provider:
+        return engine, lambda: None
+    choice = choose_provider(store, start_demo=False)
+    if choice.is_demo:
+        raise CliError(
+            "Batches run on the provider for up to 24 hours, so they need a real provider: set OPENAI_API_KEY (and "
+            "OPENAI_BASE_URL for `gptimg serve`) or add a key in the app's Settings."
+        )
+    client = BatchesClient(choice.config)
+    engine.client = client
+
+    def close() -> None:
+        client.close()
+        choice.close()
+
+    return engine, close
+
+
+def resume_batches(store: Any) -> None:
+    """At the start of any gptimg command: send, follow and collect unfinished batches once (no waiting)."""
+    if _state["in_batch_command"]:
+        return
+    try:
+        from ..store.batches import BatchStore
+
+        if not BatchStore(store).unfinished():
+            return
+        engine, close = _engine(store)
+    except CliError:
+        return  # no real provider now: the batches wait for one
+    except Exception:
+        log.warning("looking for unfinished batches failed", exc_info=True)
+        return
+    try:
+        for report in engine.resume(wait=False):
+            _progress(_report_line(report))
+    except Exception as exc:  # a command must never fail because a batch could not be followed
+        log.warning("resuming batches failed: %s", exc)
+    finally:
+        close()
+
+
+# ---------------------------------------------------------------------------- actions
+def _submit(args: argparse.Namespace, store: Any) -> int:
+    from ..core.errors import RequestRefused
+    from ..core.models import DEFAULT_MODEL
+    from ..jobs.batch_sources import Defaults, read_batch_file
+    from ..provider.errors import ProviderError
+    from ..store.history import DEFAULT_PROJECT
+
+    defaults = Defaults(model=args.model or DEFAULT_MODEL, size=args.size or "auto", quality=args.quality or "auto",
+                        project=args.project)
+    items = read_batch_file(args.file, defaults)  # RequestRefused -> exit 2 naming the line
+    engine, _ = _engine(store, need_provider=False)
+    prepared = engine.prepare(items)
+    credits, usd = engine.estimate(prepared)
+    project = " ".join((args.project or DEFAULT_PROJECT).split())
+    status = store.budget_status(project, credits, usd)
+    if status.blocks and not args.over_budget:
+        raise RequestRefused(f"{status.message} Raise it with `gptimg budget`, or add --over-budget to send anyway.",
+                             param="budget")
+    engine, close = _engine(store)
+    try:
+        records = engine.record(prepared, args.project)
+        sent = []
+        try:
+            for record in records:
+                sent.append(engine.send(record))
+        except ProviderError as exc:
+            raise CliError(f"{exc.user_message} The batch is saved and is sent by the next gptimg command "
+                           "(or `gptimg batch collect`).") from None
+    finally:
+        close()
+    data = {
+        "batches": [{"batch_id": r.batch_id, "endpoint": r.endpoint, "requests": r.requests} for r in sent],
+        "requests": sum(r.requests for r in sent),
+        "estimate": {"credits": credits, "usd": usd},
+    }
+    if args.json:
+        print(json.dumps(data, indent=2))
+    else:
+        for r in sent:
+            print(f"{r.batch_id}  {r.endpoint}  {r.requests} request(s)")
+        _progress(f"{data['requests']} request(s) · about {credits} credits · ${usd:.4f} at the batch price (½); "
+                  "results within 24 h. Collect them with `gptimg batch collect --wait`.")
+    return EXIT_OK
+
+
+def _list(args: argparse.Namespace, store: Any) -> int:
+    from ..store.batches import BatchStore
+
+    batches = BatchStore(store)
+    rows = [_entry(batches, r) for r in batches.list()]
+    if args.json:
+        print(json.dumps(rows, indent=2))
+        return EXIT_OK
+    if not rows:
+        _progress("No batches yet. Try: gptimg batch submit prompts.txt")
+    for row in rows:
+        print(f"{row['batch_id']}  {row['status']:11} {row['completed']}/{row['requests']} done, {row['failed']} "
+              f"failed  {row['created_at'][:19]}  ${row['cost_usd']:.4f}")
+    return EXIT_OK
+
+
+def _status(args: argparse.Namespace, store: Any) -> int:
+    from ..provider.errors import ProviderError
+    from ..store.batches import BatchStore
+
+    batches = BatchStore(store)
+    record = _require(batches, args.batch_id)
+    if record.collected_at is None:
+        engine, close = _engine(store)
+        try:
+            record = engine.refresh(engine.send(record))
+        except ProviderError as exc:
+            _progress(f"note: {exc.user_message} Showing the last known status.")
+        finally:
+            close()
+    entry = {**_entry(batches, record), "errors": list(record.errors)}
+    if args.json:
+        print(json.dumps(entry, indent=2))
+        return EXIT_OK
+    print(f"{entry['batch_id']}  {entry['status']}  {entry['completed']}/{entry['requests']} done, "
+          f"{entry['failed']} failed  ${entry['cost_usd']:.4f}")
+    for error in entry["errors"]:
+        print(f"  line {error.get('line')}: {error.get('message')}")
+    return EXIT_OK
+
+
+def _collect(args: argparse.Namespace, store: Any) -> int:
+    from ..store.batches import BatchStore
+
+    batches = BatchStore(store)
+    if args.batch_id is not None:
+        targets = [_require(batches, args.batch_id).key]
+    else:
+        targets = [b.key for b in batches.unfinished()]
+    if not targets:
+        if args.json:
+            print("[]")
+        else:
+            _progress("No batches are waiting to be collected.")
+        return EXIT_OK
+    engine, close = _engine(store)
+    try:
+        def update(record: Any) -> None:
+            if args.wait and not record.finished:
+                _progress(f"{record.batch_id}: {record.status}, {record.completed + record.failed}/{record.requests}")
+
+        for report in engine.resume(batch_ids=targets, wait=args.wait, on_update=update):
+            if not args.json:
+                _progress(_report_line(report))
+    finally:
+        close()
+    results = [_collected(batches, batches.require(key)) for key in targets]
+    if args.json:
+        print(json.dumps(results, indent=2))
+    else:
+        for result in results:
+            for version in result["versions"]:
+                for path in version["files"]:
+                    print(path)
+            for failure in result["failed"]:
+                _progress(f"{result['batch_id']} {failure['custom_id']}: {failure['message']}")
+    for key in targets:
+        record = batches.require(key)
+        if record.status == "expired" and any(line.state == "expired" for line in batches.lines(key)):
+            _progress(f"{record.batch_id} expired before every request ran; send the rest again with "
+                      f"`gptimg batch resubmit {record.batch_id}`.")
+    return EXIT_OK
+
+
+def _cancel(args: argparse.Namespace, store: Any) -> int:
+    from ..store.batches import BatchStore
+
+    record = _require(BatchStore(store), args.batch_id)
+    if record.finished:
+        raise CliError(f"Batch {record.batch_id} is already {record.status}; there is nothing to cancel.",
+                       EXIT_REFUSED)
+    engine, close = _engine(store)
+    try:
+        record = engine.cancel(record)
+    finally:
+        close()
+    print(f"{record.batch_id} {record.status}: what finished before the cancel is still collected "
+          "(`gptimg batch collect`).")
+    return EXIT_OK
+
+
+def _resubmit(args: argparse.Namespace, store: Any) -> int:
+    from ..store.batches import BatchStore
+
+    record = _require(BatchStore(store), args.batch_id)
+    engine, close = _engine(store)
+    try:
+        new = engine.resubmit_expired(record)
+    finally:
+        close()
+    if new is None:
+        raise CliError(f"Batch {record.batch_id} has no expired requests to send again.", EXIT_REFUSED)
+    if args.json:
+        print(json.dumps({"batch_id": new.batch_id, "endpoint": new.endpoint, "requests": new.requests}))
+    else:
+        print(f"{new.batch_id}  {new.endpoint}  {new.requests} request(s)")
+    return EXIT_OK
+
+
+_ACTIONS: dict[str, Callable[[argparse.Namespace, Any], int]] = {
+    "submit": _submit,
+    "list": _list,
+    "status": _status,
+    "collect": _collect,
+    "cancel": _cancel,
+    "resubmit": _resubmit,
+}
+
+
+# ---------------------------------------------------------------------------- shapes
+def _require(batches: Any, batch_id: str) -> Any:
+    record = batches.get(batch_id)
+    if record is None:
+        raise CliError(f"There is no batch {batch_id} in the history; see `gptimg batch list`.", EXIT_REFUSED)
+    return record
+
+
+def _entry(batches: Any, record: Any) -> dict[str, Any]:
+    """One batch as `batch list` shows it (a CLI contract: add keys, never rename)."""
+    spent = batches.cost_usd(record.key)
+    return {
+        "batch_id": record.batch_id,
+        "status": record.status,
+        "requests": record.requests,
+        "completed": record.completed,
+        "failed": record.failed,
+        "created_at": record.created_at,
+        "cost_usd": spent if spent or record.collected_at else record.estimate_usd,
+        "endpoint": record.endpoint,
+        "collected": record.collected_at is not None,
+    }
+
+
+def _collected(batches: Any, record: Any) -> dict[str, Any]:
+    """What the history holds from one batch, in the `batch collect --json` shape."""
+    versions, failed = [], []
+    store = batches.history
+    for line in batches.lines(record.key):
+        if line.state == "imported" and line.job_id:
+            for v in store.versions_for_job(line.job_id):
+                versions.append({"version_id": v.id, "custom_id": line.custom_id, "files": [str(v.path)],
+                                 "cost_usd": v.cost_usd})
+        elif line.state in ("failed", "expired", "cancelled"):
+            failed.append({"custom_id": line.custom_id, "message": line.message or line.state})
+    return {"batch_id": record.batch_id, "status": record.status, "versions": versions, "failed": failed}
+
+
+def _report_line(report: Any) -> str:
+    b = report.batch
+    if report.busy:
+        return f"{b.batch_id}: another gptimg is collecting it."
+    parts = [f"{len(report.versions)} image(s) collected"]
+    if report.failed:
+        parts.append(f"{len(report.failed)} failed")
+    if report.expired:
+        parts.append(f"{len(report.expired)} expired (resend with `gptimg batch resubmit {b.batch_id}`)")
+    if report.cancelled:
+        parts.append(f"{len(report.cancelled)} cancelled")
+    return f"Batch {b.batch_id} {b.status}: " + ", ".join(parts) + "."
+
+
+__all__ = ["EXIT_FAILED", "register", "resume_batches"]
