@@ -93,9 +93,9 @@ def _ledger(home: Path) -> list[sqlite3.Row]:
 
 def test_a_csv_of_25_generations_and_edits_lands_25_versions_at_half_price(run_cli, dev_server, gptimg_home,
                                                                            tmp_path):
-    photo_a = _photo(tmp_path / "shoe.png", seed=2)
-    photo_b = _photo(tmp_path / "bag.png", seed=3)
-    mask = _mask(tmp_path / "mask.png")
+    _photo(tmp_path / "shoe.png", seed=2)
+    _photo(tmp_path / "bag.png", seed=3)
+    _mask(tmp_path / "mask.png")
     rows = []
     for i in range(25):
         row = {"prompt": f"product shot {i} on seamless paper", "size": "", "quality": "", "n": "", "image": "",

@@ -127,7 +127,7 @@ class BatchEngine:
             jobs = [self._record_job(p, project) for p in group]
             lines = [input_line(job.id, _batch_request(p.prepared.request)) for p, job in zip(group, jobs, strict=True)]
             rel = f"batches/{uuid.uuid4().hex}.jsonl"
-            atomic_write(self.store.root / rel, jsonl(lines))
+            self._write(rel, jsonl(lines))
             credits, usd = self.estimate(group)
             records.append(self.batches.record(endpoint, rel, [(job.id, job.id) for job in jobs], project, usd, credits))
         return records
@@ -259,7 +259,7 @@ class BatchEngine:
                 continue
             path = self.store.root / f"batches/{record.key}.{kind}.jsonl"
             if not path.exists():
-                atomic_write(path, self._client().file_content(file_id))
+                self._write(path.relative_to(self.store.root).as_posix(), self._client().file_content(file_id))
             results.extend(parse_result_lines(path.read_bytes()))
         return results
 
@@ -338,7 +338,7 @@ class BatchEngine:
                  if raw.strip()]
         keep = [line for line in lines if line.get("custom_id") in wanted]
         rel = f"batches/{uuid.uuid4().hex}.jsonl"
-        atomic_write(self.store.root / rel, jsonl(keep))
+        self._write(rel, jsonl(keep))
         share = len(keep) / max(1, record.requests)
         new = self.batches.record(record.endpoint, rel, [(line.custom_id, str(line.job_id)) for line in expired],
                                   record.project, round(record.estimate_usd * share, 6),
@@ -365,6 +365,11 @@ class BatchEngine:
             if not is_alive(row["owner_pid"], row["owner_started"]):
                 self.store.mark_failed(row["id"], "gptimg stopped before this job's batch was recorded; nothing was "
                                                   "sent or charged. Run it again.")
+
+    def _write(self, rel: str, data: bytes) -> None:
+        path = self.store.root / rel
+        path.parent.mkdir(parents=True, exist_ok=True)
+        atomic_write(path, data)
 
     def _client(self) -> BatchesClient:
         if self.client is None:
