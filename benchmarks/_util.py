@@ -506,7 +506,7 @@ def run_edit(window, n: int = 1, partial_images: int = 3, timeout: float = 180.0
     """
     from PySide6.QtCore import QTimer
 
-    from gptimg_desktop.ui.prompt_panel import PromptSettings
+    from gptimg_desktop.ui.prompt.prompt_panel import PromptSettings
 
     window.prompt.apply_settings(PromptSettings(
         prompt=EDIT_PROMPT, size="3840x2160", quality="medium", n=n, stream=True, partial_images=partial_images,

@@ -17,8 +17,8 @@ import pytest
 from PIL import Image
 from PySide6.QtGui import QImage
 
-from gptimg_desktop.ui.autosave import RESTORED_MESSAGE, SESSION_FILE
-from gptimg_desktop.ui.prompt_panel import PromptSettings
+from gptimg_desktop.ui.prompt.prompt_panel import PromptSettings
+from gptimg_desktop.ui.window.autosave import RESTORED_MESSAGE, SESSION_FILE
 
 LONG_PROMPT = "Put a red umbrella in the painted area.\nKeep the light soft; match the grain of the photo."
 
@@ -30,7 +30,7 @@ _CRASHING_EDITOR = textwrap.dedent(
     os.environ["PYTHON_KEYRING_BACKEND"] = "keyring.backends.null.Keyring"
     import numpy as np
     from gptimg_desktop.app import create_window, ensure_app
-    from gptimg_desktop.ui.prompt_panel import PromptSettings
+    from gptimg_desktop.ui.prompt.prompt_panel import PromptSettings
 
     home, photo, mask_file, ref_a, ref_b, prompt = sys.argv[1:7]
     os.environ["GPTIMG_HOME"] = home

@@ -21,7 +21,7 @@ from PySide6.QtGui import QImage
 from support import drop_files
 
 from gptimg_desktop.store.history import HistoryStore
-from gptimg_desktop.ui.image_loading import load_note
+from gptimg_desktop.ui.common.image_loading import load_note
 
 KEY = "sk-test-reliability-inputs-0123"
 TIMEOUT_MS = 30_000

@@ -9,9 +9,9 @@ from PySide6.QtGui import QColor, QDragEnterEvent, QDropEvent, QImage, QWheelEve
 from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QApplication
 
-from gptimg_desktop.ui.canvas import HINT_TEXT, ImageCanvas, Tool
-from gptimg_desktop.ui.mask_layer import MaskLayer, StrokeSpacer
-from gptimg_desktop.ui.mask_undo import MaskUndoStack
+from gptimg_desktop.ui.canvas.canvas import HINT_TEXT, ImageCanvas, Tool
+from gptimg_desktop.ui.canvas.mask_layer import MaskLayer, StrokeSpacer
+from gptimg_desktop.ui.canvas.mask_undo import MaskUndoStack
 
 W, H = 800, 600
 

@@ -24,7 +24,7 @@ EXIT_OK, EXIT_FAILED, EXIT_REFUSED = 0, 1, 2
 
 # Command families that live in their own modules of this package. Each module has
 # `register(sub) -> dict[str, handler]`: it adds its parsers and returns its handlers by command name.
-FEATURE_COMMANDS: tuple[str, ...] = ("batch",)
+FEATURE_COMMANDS: tuple[str, ...] = ("sets", "batch")
 PRICES_SETTING = "prices"
 
 

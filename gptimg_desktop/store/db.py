@@ -147,6 +147,44 @@ def _migrate_to_v2(conn: sqlite3.Connection) -> None:
     conn.execute("ALTER TABLE jobs ADD COLUMN owner_started TEXT")
 
 
+def _migrate_sets(conn: sqlite3.Connection) -> None:
+    """Sets made from one template and brief, and their items (see store/sets.py); new tables only."""
+    conn.execute(
+        """CREATE TABLE IF NOT EXISTS sets (
+            id TEXT PRIMARY KEY,
+            template_id TEXT NOT NULL,
+            template_name TEXT NOT NULL DEFAULT '',
+            brief TEXT NOT NULL DEFAULT '',
+            project TEXT NOT NULL,
+            plan_json TEXT NOT NULL DEFAULT '{}',
+            anchor_item TEXT NOT NULL,
+            anchor_approved INTEGER NOT NULL DEFAULT 0,
+            created_at TEXT NOT NULL
+        )"""
+    )
+    conn.execute(
+        """CREATE TABLE IF NOT EXISTS set_items (
+            set_id TEXT NOT NULL REFERENCES sets(id) ON DELETE CASCADE,
+            item_id TEXT NOT NULL,
+            position INTEGER NOT NULL,
+            name TEXT NOT NULL DEFAULT '',
+            anchor INTEGER NOT NULL DEFAULT 0,
+            kind TEXT NOT NULL DEFAULT 'edit',
+            prompt TEXT NOT NULL DEFAULT '',
+            size TEXT NOT NULL DEFAULT 'auto',
+            quality TEXT NOT NULL DEFAULT 'auto',
+            status TEXT NOT NULL DEFAULT 'planned',
+            job_id TEXT REFERENCES jobs(id) ON DELETE SET NULL,
+            version_id TEXT REFERENCES versions(id) ON DELETE SET NULL,
+            error TEXT,
+            updated_at TEXT NOT NULL,
+            PRIMARY KEY (set_id, item_id)
+        )"""
+    )
+    conn.execute("CREATE INDEX IF NOT EXISTS sets_created ON sets(created_at)")
+    conn.execute("CREATE INDEX IF NOT EXISTS set_items_version ON set_items(version_id)")
+
+
 def _migrate_batches(conn: sqlite3.Connection) -> None:
     """Batch API runs (store/batches.py): each batch, each of its lines' link to a job, and ledger rows marked
     with how they were paid for ("batch" at half price). Independent of other migrations."""
@@ -195,7 +233,9 @@ def _migrate_batches(conn: sqlite3.Connection) -> None:
 
 
 # MIGRATIONS[i] upgrades a database at user_version i to i + 1. Append only.
-MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [_migrate_to_v1, _migrate_to_v2, _migrate_batches]
+MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [
+    _migrate_to_v1, _migrate_to_v2, _migrate_sets, _migrate_batches,
+]
 SCHEMA_VERSION = len(MIGRATIONS)
 
 
