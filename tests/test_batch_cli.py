@@ -288,3 +288,30 @@ def test_batches_need_a_real_provider(tmp_path, gptimg_home):
     proc = subprocess.run([sys.executable, "-m", "gptimg_desktop.cli", "batch", "submit", str(_prompts(tmp_path, 1))],
                           capture_output=True, text=True, env=env, timeout=60)
     assert proc.returncode == 1 and "OPENAI_API_KEY" in proc.stderr and "Traceback" not in proc.stderr
+
+
+def test_set_batch_makes_the_anchor_now_and_the_other_items_in_one_batch(run_cli, dev_server, tmp_path):
+    vi = ("--field", "brand=Lume", "--field", "colours=terracotta and cream", "--field", "tagline=Roasted slowly")
+    dev_server.batches.settings.update({"validate_seconds": 3.0})  # still running when `sets` looks
+    proc = run_cli("set", "vi", "A friendly coffee roaster in Lisbon.", *vi, "--quality", "low", "--batch", "--json")
+    assert proc.returncode == 0, proc.stderr
+    data = json.loads(proc.stdout)
+    assert data["anchor"]["id"] == "logo" and Path(data["anchor"]["files"][0]).is_file()
+    [batch] = data["batches"]
+    assert batch["endpoint"] == "/v1/images/edits" and batch["requests"] == data["requests"] >= 5
+    # Every batched item is an edit of the anchor: its image goes first in each line.
+    lines, errors = dev_server.batches.validate(
+        dev_server.batches.get_file(dev_server.batches.get(batch["batch_id"]).input_file_id).data, batch["endpoint"])
+    assert errors == [] and all(line["body"]["images"] for line in lines)
+    sets = json.loads(run_cli("sets", "--json").stdout)
+    assert sets[0]["done"] == 1
+
+    proc = run_cli("batch", "collect", "--wait", "--json")
+    [collected] = json.loads(proc.stdout)
+    assert collected["status"] == "completed" and len(collected["versions"]) == batch["requests"]
+    sets = json.loads(run_cli("sets", "--json").stdout)
+    assert sets[0]["done"] == sets[0]["items"] == batch["requests"] + 1
+    history = _history(run_cli)
+    assert sorted(v["via"] for v in history).count("batch") == batch["requests"]
+    anchor = next(v for v in history if v["via"] == "now")
+    assert all(v["parent_id"] == anchor["id"] for v in history if v["via"] == "batch")

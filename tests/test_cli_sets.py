@@ -107,7 +107,6 @@ def test_dry_run_json_shape_and_nothing_sent(run_cli, dev_server, tmp_path):
     (("set", "vi", "A bakery.", *VI_ARGS, "--field", "oops"), "NAME=VALUE"),
     (("set", "vi", "A bakery.", *VI_ARGS, "--ref", "/no/such.png"), "no such file"),
     (("set", "vi", "A bakery.", *VI_ARGS, "--quality", "ultra"), "Quality"),
-    (("set", "vi", "A bakery.", *VI_ARGS, "--batch"), "--batch"),
     (("set", "vi", "  ", *VI_ARGS), "brief is empty"),
     (("channels", "--preset", "story"), "VERSION_ID"),
     (("channels", "abc", "--preset", "story"), "No version 'abc'"),

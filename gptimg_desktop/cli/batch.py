@@ -270,6 +270,78 @@ def _resubmit(args: argparse.Namespace, store: Any) -> int:
     return EXIT_OK
 
 
+def run_set_batch(args: argparse.Namespace, plan: Any) -> int:
+    """`gptimg set … --batch`: the anchor runs now (the other items are edits of it), the rest go into one batch."""
+    from ..connection import choose_provider
+    from ..jobs.batch_engine import BatchItem
+    from ..jobs.sets import SetRunner, item_job_spec
+    from ..provider.client import ImagesClient
+    from ..provider.errors import ProviderError
+    from ..store import sets as set_store
+    from .sets import _check_set_budget, _reference_sizes
+
+    _state["in_batch_command"] = True
+    store = _open_store()
+    try:
+        prices = _price_table(store)
+        estimate = plan.estimate(prices, _reference_sizes(plan))  # an upper bound: the rest goes at half price
+        _check_set_budget(args, store, args.project, estimate.credits, estimate.usd)
+        engine, close = _engine(store)  # refuses before anything is recorded when there is no real provider
+        choice = choose_provider(store, start_demo=False)
+        client = ImagesClient(choice.config)
+        try:
+            runner = SetRunner(store, client, prices)
+            record = runner.record(plan, args.project)
+            anchor = record.anchor
+            assert anchor is not None
+            _progress(f"set {record.id}: making the anchor ({anchor.item_id}) now…")
+            version = runner.run_item(record.id, anchor.item_id)
+            if version is None:
+                item = next(i for i in set_store.get_set(store, record.id).items if i.anchor)
+                raise CliError(f"The anchor was not made ({item.error or 'it failed'}); nothing was batched. "
+                               f"Run the set again.")
+            set_store.set_anchor_approved(store, record.id, True)
+            record = set_store.get_set(store, record.id)
+            others = [i for i in record.items if not i.anchor]
+            items = [BatchItem(item_job_spec(store, record, i.item_id), f"item {i.item_id}") for i in others]
+            by_spec = {id(item.spec): other.item_id for item, other in zip(items, others, strict=True)}
+            prepared = engine.prepare(items)
+            credits, usd = engine.estimate(prepared)
+
+            def link(p: Any, job: Any) -> None:
+                set_store.update_item(store, record.id, by_spec[id(p.item.spec)], "queued", job_id=job.id)
+
+            records = engine.record(prepared, args.project, on_job=link) if prepared else []
+            try:
+                sent = [engine.send(r) for r in records]
+            except ProviderError as exc:
+                raise CliError(f"{exc.user_message} The batch is saved and is sent by the next gptimg command.") \
+                    from None
+        finally:
+            client.close()
+            choice.close()
+            close()
+        data = {
+            "set_id": record.id,
+            "anchor": {"id": anchor.item_id, "version_id": version.id, "files": [str(version.path)],
+                       "cost_usd": version.cost_usd},
+            "batches": [{"batch_id": r.batch_id, "endpoint": r.endpoint, "requests": r.requests} for r in sent],
+            "requests": sum(r.requests for r in sent),
+            "estimate": {"credits": credits, "usd": usd},
+        }
+        if args.json:
+            print(json.dumps(data, indent=2))
+        else:
+            print(f"{anchor.item_id:16} succeeded  {version.path}")
+            for r in sent:
+                print(f"{r.batch_id}  {r.endpoint}  {r.requests} request(s)")
+            _progress(f"set {record.id}: anchor made; {data['requests']} item(s) in a batch at half price "
+                      f"(about ${usd:.4f}), within 24 h. Collect with `gptimg batch collect --wait`.")
+        return EXIT_OK
+    finally:
+        store.close()
+
+
 _ACTIONS: dict[str, Callable[[argparse.Namespace, Any], int]] = {
     "submit": _submit,
     "list": _list,
@@ -332,4 +404,4 @@ def _report_line(report: Any) -> str:
     return f"Batch {b.batch_id} {b.status}: " + ", ".join(parts) + "."
 
 
-__all__ = ["EXIT_FAILED", "register", "resume_batches"]
+__all__ = ["EXIT_FAILED", "register", "resume_batches", "run_set_batch"]

@@ -137,9 +137,10 @@ def _check_set_budget(args: argparse.Namespace, store: Any, project: str | None,
 
 
 def run_set_batch(args: argparse.Namespace, plan: SetPlan) -> int:
-    """`set --batch`: the Batch API engine plugs in here (issue 14)."""
-    raise CliError("--batch needs the Batch API engine, which this build does not have yet; run the set without "
-                   "--batch.", EXIT_REFUSED)
+    """`set --batch`: the anchor runs now, the other items go into one batch (cli/batch.py)."""
+    from .batch import run_set_batch as run_through_batch
+
+    return run_through_batch(args, plan)
 
 
 def cmd_set(args: argparse.Namespace) -> int:

@@ -117,14 +117,19 @@ class BatchEngine:
             usd += est.cost_usd
         return credits, round(usd, 6)
 
-    def record(self, prepared: Sequence[PreparedItem], project: str | None = None) -> list[BatchRecord]:
-        """Jobs, JSONL files and batch rows for ``prepared``, one batch per endpoint; nothing is sent."""
+    def record(self, prepared: Sequence[PreparedItem], project: str | None = None,
+               on_job: Callable[[PreparedItem, Job], None] | None = None) -> list[BatchRecord]:
+        """Jobs, JSONL files and batch rows for ``prepared``, one batch per endpoint; nothing is sent.
+        ``on_job`` hears of each job as it is recorded (a set links its items to them)."""
         groups: dict[str, list[PreparedItem]] = {}
         for p in prepared:
             groups.setdefault(endpoint_for(p.prepared.request), []).append(p)
         records = []
         for endpoint, group in groups.items():
             jobs = [self._record_job(p, project) for p in group]
+            for p, job in zip(group, jobs, strict=True):
+                if on_job is not None:
+                    on_job(p, job)
             lines = [input_line(job.id, _batch_request(p.prepared.request)) for p, job in zip(group, jobs, strict=True)]
             rel = f"batches/{uuid.uuid4().hex}.jsonl"
             self._write(rel, jsonl(lines))
@@ -276,6 +281,7 @@ class BatchEngine:
                 report.failed.append((custom_id, message))
                 return
             self.store.mark_succeeded(job_id)
+            self.batches.update_set_item(job_id, "succeeded", versions[0].id if versions else None)
             self.batches.mark_line(record.key, custom_id, "imported")
             report.versions.extend((custom_id, v) for v in versions)
             _crash_point("batch_line_imported")
@@ -286,10 +292,12 @@ class BatchEngine:
             report.expired.append(custom_id)
         elif result.code == "batch_cancelled":
             self.store.mark_cancelled(job_id)
+            self.batches.update_set_item(job_id, "cancelled", error=message)
             self.batches.mark_line(record.key, custom_id, "cancelled", message)
             report.cancelled.append(custom_id)
         else:
             self.store.mark_failed(job_id, message)
+            self.batches.update_set_item(job_id, "failed", error=message)
             self.batches.mark_line(record.key, custom_id, "failed", message)
             report.failed.append((custom_id, message))
 
@@ -305,6 +313,7 @@ class BatchEngine:
                 report.expired.append(line.custom_id)
             elif record.status == "cancelled":
                 self.store.mark_cancelled(line.job_id)
+                self.batches.update_set_item(line.job_id, "cancelled", error="The batch was cancelled.")
                 self.batches.mark_line(record.key, line.custom_id, "cancelled", "The batch was cancelled.")
                 report.cancelled.append(line.custom_id)
             else:
@@ -312,6 +321,7 @@ class BatchEngine:
                     f"The provider refused the batch: {general}" if general else
                     "The provider returned no result for this request; run it again.")
                 self.store.mark_failed(line.job_id, message)
+                self.batches.update_set_item(line.job_id, "failed", error=message)
                 self.batches.mark_line(record.key, line.custom_id, "failed", message)
                 report.failed.append((line.custom_id, message))
 

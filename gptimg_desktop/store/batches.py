@@ -194,6 +194,18 @@ class BatchStore:
             conn.execute("UPDATE batches SET collector_pid = NULL, collector_started = NULL WHERE id = ? "
                          "AND collector_pid = ?", (key, me.pid))
 
+    def update_set_item(self, job_id: str, status: str, version_id: str | None = None,
+                        error: str | None = None) -> None:
+        """The set item a batched job makes, if any, follows the job (results land in the set grid too)."""
+        with self.history.write_transaction() as conn:
+            if not conn.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'set_items'").fetchone():
+                return
+            conn.execute(
+                "UPDATE set_items SET status = ?, version_id = COALESCE(?, version_id), error = ?, updated_at = ? "
+                "WHERE job_id = ?",
+                (status, version_id, error, self._now(), job_id),
+            )
+
     # ------------------------------------------------------------------ reading
     def get(self, batch_id: str) -> BatchRecord | None:
         """A batch by its API id or its local id."""
