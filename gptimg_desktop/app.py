@@ -49,6 +49,7 @@ class AppServices:
         except Exception:  # recovery must never stop the app from opening
             log.exception("recovering paid answers failed")
         self.jobs = JobQueue(lambda: JobPipeline(self.store, self.client, self.prices))
+        self.close_hooks: list = []  # features that must stop before the store closes (the batch monitor)
 
     @property
     def provider_label(self) -> str:
@@ -73,6 +74,8 @@ class AppServices:
         old_choice.close()
 
     def close(self) -> None:
+        for hook in self.close_hooks:
+            hook()
         self.jobs.shutdown()
         self.client.close()
         self.choice.close()
@@ -161,6 +164,9 @@ def create_window(environ=os.environ, demo_delay: float = 0.35, force_demo: bool
             f"The history database was damaged. It was moved to {services.store.recovered_from} "
             "and a new one was started; your image files are untouched."
         )
+    from .ui.batches import install_batches
+
+    install_batches(window, services)  # the Batches tab; resumes batches a previous run or the CLI left
     _open_files_from_the_os(app, window)
     from .ui.window.autosave import SessionAutosave
 

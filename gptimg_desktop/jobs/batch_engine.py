@@ -211,7 +211,7 @@ class BatchEngine:
         self.sweep_orphans()
         wanted = None if batch_ids is None else set(batch_ids)
         reports: dict[str, CollectReport] = {}
-        delay = _first_poll()
+        delay = first_poll_seconds()
         while True:
             pending = [b for b in self.batches.unfinished() if wanted is None or {b.key, b.batch_id} & wanted]
             for record in pending:
@@ -421,7 +421,7 @@ def _format_of(data: bytes) -> str:
     return "png"
 
 
-def _first_poll() -> float:
+def first_poll_seconds() -> float:
     try:
         return max(0.05, float(os.environ.get(POLL_ENV, FIRST_POLL)))
     except ValueError:

@@ -1,0 +1,100 @@
+"""The Batches panel in the real editor window (demo mode: its own local server with the Batch API).
+
+A designer types a prompt, sends three requests as a batch at half price, watches the batch run, and finds the
+results in the history; cancels a batch that holds; and at the next start the window collects what the command
+line left unfinished."""
+
+from __future__ import annotations
+
+import pytest
+from PySide6.QtCore import Qt
+from PySide6.QtTest import QTest
+from PySide6.QtWidgets import QPushButton, QSpinBox, QTableWidget
+
+from gptimg_desktop.devserver.batch_faults import BatchFault
+from gptimg_desktop.store.batches import BatchStore, via_for
+
+TIMEOUT_MS = 30_000
+
+
+@pytest.fixture
+def fast_polls(monkeypatch):
+    monkeypatch.setenv("GPTIMG_BATCH_POLL_SECONDS", "0.1")
+
+
+def _panel(window):
+    panel = window.batches_panel
+    window.bottom_tabs.setCurrentWidget(panel)
+    return panel
+
+
+def _status(table: QTableWidget, row: int = 0) -> str:
+    item = table.item(row, 1)
+    return item.text() if item is not None else ""
+
+
+def test_three_requests_as_a_batch_land_in_history_at_half_price(fast_polls, window, qtbot):
+    panel = _panel(window)
+    assert panel.findChild(QPushButton, "runAsBatchButton").text() == "Run as batch (½ price, within 24 h)"
+    assert panel.findChild(QPushButton, "runNowButton") is not None
+    window.prompt.prompt_edit.setPlainText("a ceramic vase on linen, product shot")
+    spin = panel.findChild(QSpinBox, "batchRequests")
+    spin.setValue(3)
+    assert "3 request(s)" in panel.estimate_label.text()
+
+    QTest.mouseClick(panel.batch_button, Qt.MouseButton.LeftButton)
+    table = panel.findChild(QTableWidget, "batchesTable")
+    qtbot.waitUntil(lambda: table.rowCount() == 1, timeout=TIMEOUT_MS)
+    qtbot.waitUntil(lambda: _status(table) == "Completed" and panel._rows[0].collected, timeout=TIMEOUT_MS)
+
+    row = panel._rows[0]
+    assert row.requests == 3 and row.done == 3 and row.failed == 0 and not row.estimated
+    assert table.item(0, 4).text().startswith("$") and "estimate" not in table.item(0, 4).text()
+    assert table.item(0, 3).text() == "done"
+    qtbot.waitUntil(lambda: "Completed" in panel.message.text() or "completed" in panel.message.text(),
+                    timeout=TIMEOUT_MS)
+    assert "3 image(s)" in panel.message.text()
+    assert "Batch completed" in str(window.property("lastNotification"))
+
+    versions = window.store.list_versions()
+    assert len(versions) == 3
+    assert set(via_for(window.store, {v.job_id for v in versions}).values()) == {"batch"}
+    full = window.prices.cost_usd(versions[0].model, _usage(versions[0]))
+    assert versions[0].cost_usd == pytest.approx(full / 2, abs=1e-6)
+    panel.table.selectRow(0)
+    assert not panel.cancel_button.isEnabled()  # a finished batch has nothing to cancel
+
+
+def _usage(version):
+    from gptimg_desktop.core.pricing import Usage
+
+    # The ledger keeps the token breakdown; the version keeps totals, enough to check the factor.
+    rows = version.input_tokens, version.output_tokens
+    return Usage(input_tokens=rows[0], output_tokens=rows[1], input_text_tokens=rows[0],
+                 output_image_tokens=rows[1])
+
+
+def test_a_running_batch_can_be_cancelled_from_the_panel(fast_polls, window, qtbot):
+    server = window.services.choice.demo_server
+    server.batches.settings.faults.append(BatchFault("hold", after_lines=1))
+    panel = _panel(window)
+    window.prompt.prompt_edit.setPlainText("a paper boat")
+    panel.copies.setValue(3)
+    QTest.mouseClick(panel.batch_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: len(panel._rows) == 1 and panel._rows[0].done == 1, timeout=TIMEOUT_MS)
+    panel.table.selectRow(0)
+    assert panel.cancel_button.isEnabled()
+    QTest.mouseClick(panel.cancel_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: _status(panel.table) == "Cancelled" and panel._rows[0].collected, timeout=TIMEOUT_MS)
+    assert len(window.store.list_versions()) == 1
+    statuses = sorted(j.status for j in window.store.list_jobs())
+    assert statuses == ["cancelled", "cancelled", "succeeded"]
+    assert not panel.cancel_button.isEnabled()
+
+
+def test_a_refused_request_is_said_in_the_panel_and_nothing_is_sent(fast_polls, window, qtbot):
+    panel = _panel(window)
+    window.prompt.prompt_edit.setPlainText("")
+    QTest.mouseClick(panel.batch_button, Qt.MouseButton.LeftButton)
+    assert "prompt is empty" in panel.message.text()
+    assert BatchStore(window.store).list() == []
