@@ -49,7 +49,8 @@ def test_three_requests_as_a_batch_land_in_history_at_half_price(fast_polls, win
 
     row = panel._rows[0]
     assert row.requests == 3 and row.done == 3 and row.failed == 0 and not row.estimated
-    assert table.item(0, 4).text().startswith("$") and "estimate" not in table.item(0, 4).text()
+    assert table.item(0, 4).text().startswith("$")  # spent, not "≈" estimated
+    assert row.batch_id in table.item(0, 0).toolTip()
     assert table.item(0, 3).text() == "done"
     qtbot.waitUntil(lambda: "Completed" in panel.message.text() or "completed" in panel.message.text(),
                     timeout=TIMEOUT_MS)

@@ -59,7 +59,7 @@ def eta_text(record: BatchRecord, now: _dt.datetime | None = None) -> str:
     elapsed = max(1.0, (now - started).total_seconds())
     left = elapsed / done * max(0, record.requests - done)
     if left < 60:
-        return "under a minute"
+        return "< 1 min"
     if left < 3600:
         return f"about {round(left / 60)} min"
     return f"about {left / 3600:.1f} h"

@@ -28,7 +28,7 @@ from ...jobs.pipeline import JobSpec
 from ..common.panel_widgets import hint_label
 from ..theme.style import SPACING
 
-COLUMNS = ("Batch", "Status", "Progress", "ETA", "Cost (½ price)")
+COLUMNS = ("Batch", "Status", "Progress", "ETA", "Cost (½)")
 STATUS_TEXT = {
     "prepared": "Saved, not sent yet",
     "uploaded": "Uploading…",
@@ -88,14 +88,26 @@ class BatchesPanel(QWidget):
         self.table.setAccessibleName("Batches")
         self.table.setHorizontalHeaderLabels(list(COLUMNS))
         self.table.verticalHeader().setVisible(False)
+        self.table.verticalHeader().setDefaultSectionSize(30)  # room for the progress bar's text
+        self.table.setWordWrap(False)
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
         self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         header = self.table.horizontalHeader()
-        header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
-        for column in range(1, len(COLUMNS)):
+        for column in range(len(COLUMNS) - 1):
             header.setSectionResizeMode(column, QHeaderView.ResizeMode.ResizeToContents)
+        header.setSectionResizeMode(len(COLUMNS) - 1, QHeaderView.ResizeMode.Stretch)
         layout.addWidget(self.table, 1)
+        self.progress_label = QLabel("", self)
+        self.progress_label.setObjectName("batchProgressText")
+        self.progress_label.setVisible(False)
+        layout.addWidget(self.progress_label)
+        self.progress = QProgressBar(self)
+        self.progress.setTextVisible(False)
+        self.progress.setObjectName("batchProgress")
+        self.progress.setAccessibleName("Progress of the selected batch")
+        self.progress.setVisible(False)
+        layout.addWidget(self.progress)
 
         bottom = QHBoxLayout()
         self.message = QLabel("", self)
@@ -170,17 +182,16 @@ class BatchesPanel(QWidget):
         self._rows = list(rows)
         self.table.setRowCount(len(rows))
         for index, row in enumerate(rows):
-            self.table.setItem(index, 0, _item(row.batch_id, row.created_at[:19].replace("T", " ")))
+            self.table.setItem(index, 0, _item(short_id(row.batch_id),
+                                               f"{row.batch_id}\nsent {row.created_at[:19].replace('T', ' ')} UTC"))
             self.table.setItem(index, 1, _item(STATUS_TEXT.get(row.status, row.status)))
-            bar = QProgressBar(self.table)
-            bar.setRange(0, max(1, row.requests))
-            bar.setValue(row.done + row.failed)
-            bar.setFormat(f"{row.done}/{row.requests}" + (f" · {row.failed} failed" if row.failed else ""))
-            bar.setObjectName("batchProgress")
-            self.table.setCellWidget(index, 2, bar)
+            share = round(100 * (row.done + row.failed) / row.requests) if row.requests else 0
+            progress = f"{row.done}/{row.requests} ({share} %)" + (f" · {row.failed} failed" if row.failed else "")
+            self.table.setItem(index, 2, _item(progress))
             self.table.setItem(index, 3, _item(row.eta))
-            cost = f"${row.cost_usd:.3f}" + (" (estimate)" if row.estimated else "")
-            self.table.setItem(index, 4, _item(cost))
+            cost = ("≈ " if row.estimated else "") + f"${row.cost_usd:.3f}"
+            tip = "Estimated at the batch price" if row.estimated else "Spent at the batch price (half the usual)"
+            self.table.setItem(index, 4, _item(cost, tip))
             if selected is not None and row.batch_id == selected.batch_id:
                 self.table.selectRow(index)
         self._update_buttons()
@@ -188,10 +199,23 @@ class BatchesPanel(QWidget):
     def _update_buttons(self) -> None:
         row = self.selected_row()
         self.cancel_button.setEnabled(row is not None and not row.finished and row.status != "cancelling")
+        self.progress.setVisible(row is not None)
+        self.progress_label.setVisible(row is not None)
+        if row is not None:
+            self.progress.setRange(0, max(1, row.requests))
+            self.progress.setValue(row.done + row.failed)
+            self.progress_label.setText(f"{row.batch_id}: {row.done + row.failed} of {row.requests} · "
+                                        f"{STATUS_TEXT.get(row.status, row.status)} · {row.eta}")
 
     def _finished(self, batch_id: str, status: str, versions: int, failed: int) -> None:
         text = f"Batch {batch_id} {status}: {versions} image(s) in the history"
         self.show_message(text + (f", {failed} not made." if failed else "."))
+
+
+def short_id(batch_id: str) -> str:
+    """The end of a batch id, which is what tells two apart (``batch_…57db6057bd``)."""
+    head, _, tail = batch_id.partition("_")
+    return f"{head}_…{tail[-8:]}" if len(tail) > 10 else batch_id
 
 
 def _item(text: str, tip: str | None = None) -> QTableWidgetItem:
