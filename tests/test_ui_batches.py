@@ -99,3 +99,32 @@ def test_a_refused_request_is_said_in_the_panel_and_nothing_is_sent(fast_polls, 
     QTest.mouseClick(panel.batch_button, Qt.MouseButton.LeftButton)
     assert "prompt is empty" in panel.message.text()
     assert BatchStore(window.store).list() == []
+
+
+def test_the_next_start_of_the_editor_collects_a_batch_the_command_line_sent(fast_polls, qtbot, gptimg_home,
+                                                                             dev_server, tmp_path):
+    import os
+    import subprocess
+    import sys
+
+    from gptimg_desktop.app import create_window
+
+    key = "sk-test-ui-batch-0123456789abcdef"
+    prompts = tmp_path / "prompts.txt"
+    prompts.write_text("a red kite\na blue kite\n")
+    dev_server.batches.settings.update({"validate_seconds": 1.0})  # still running when the command ends
+    env = {k: v for k, v in os.environ.items() if not k.startswith("OPENAI_")}
+    env.update(OPENAI_BASE_URL=dev_server.url, OPENAI_API_KEY=key, GPTIMG_HOME=str(gptimg_home))
+    proc = subprocess.run([sys.executable, "-m", "gptimg_desktop.cli", "batch", "submit", str(prompts), "--size",
+                           "1024x1024"], capture_output=True, text=True, env=env, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+
+    win = create_window(environ={"OPENAI_API_KEY": key, "OPENAI_BASE_URL": dev_server.url})
+    qtbot.addWidget(win)
+    try:
+        panel = win.batches_panel
+        qtbot.waitUntil(lambda: len(panel._rows) == 1 and panel._rows[0].collected, timeout=TIMEOUT_MS)
+        assert panel._rows[0].status == "completed" and len(win.store.list_versions()) == 2
+        assert "Batch completed" in str(win.property("lastNotification"))
+    finally:
+        win.services.close()
