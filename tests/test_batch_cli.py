@@ -315,3 +315,26 @@ def test_set_batch_makes_the_anchor_now_and_the_other_items_in_one_batch(run_cli
     assert sorted(v["via"] for v in history).count("batch") == batch["requests"]
     anchor = next(v for v in history if v["via"] == "now")
     assert all(v["parent_id"] == anchor["id"] for v in history if v["via"] == "batch")
+
+
+def test_channels_as_a_batch_deliver_exact_pixels_when_collected(run_cli, dev_server, tmp_path):
+    made = run_cli("generate", "a lighthouse poster", "--size", "1024x1536", "--quality", "low", "--json")
+    assert made.returncode == 0, made.stderr
+    version_id = json.loads(made.stdout)[0]["id"]
+    out = tmp_path / "channels"
+    proc = run_cli("channels", version_id, "--preset", "instagram-post,story", "--size", "900x300", "--out", str(out),
+                   "--batch", "--json")
+    assert proc.returncode == 0, proc.stderr
+    sent = json.loads(proc.stdout)
+    assert sent["requests"] == 3 and sent["batches"][0]["endpoint"] == "/v1/images/edits"
+    assert not out.exists() or not list(out.iterdir())  # nothing delivered before the results exist
+    proc = run_cli("batch", "collect", "--wait", "--json")
+    [collected] = json.loads(proc.stdout)
+    assert collected["status"] == "completed" and len(collected["versions"]) == 3
+    sizes = set()
+    for path in out.iterdir():
+        with Image.open(path) as img:
+            sizes.add(f"{img.width}x{img.height}")
+    assert sizes == {"1080x1080", "1080x1920", "900x300"}
+    history = _history(run_cli)
+    assert all(v["parent_id"] == version_id for v in history if v["via"] == "batch")

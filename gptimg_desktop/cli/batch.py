@@ -342,6 +342,52 @@ def run_set_batch(args: argparse.Namespace, plan: Any) -> int:
         store.close()
 
 
+def run_channels_batch(args: argparse.Namespace, store: Any, version: Any, plans: list[Any], out: Path) -> int:
+    """`gptimg channels … --batch`: every channel in one batch; each is written at exact pixels into ``out`` when
+    the batch is collected."""
+    from ..jobs.batch_engine import BatchItem
+    from ..jobs.channels import channel_job_spec, delivery_name
+    from ..provider.errors import ProviderError
+
+    _state["in_batch_command"] = True
+    engine, close = _engine(store)
+    try:
+        items = [BatchItem(channel_job_spec(version, plan), f"channel {plan.preset.name}") for plan in plans]
+        by_spec = {id(item.spec): plan for item, plan in zip(items, plans, strict=True)}
+        prepared = engine.prepare(items)
+        credits, usd = engine.estimate(prepared)
+        targets: dict[str, tuple[int, int, str]] = {}
+
+        def remember(p: Any, job: Any) -> None:
+            plan = by_spec[id(p.item.spec)]
+            dest = (out / delivery_name(version, plan)).absolute()
+            targets[job.id] = (plan.target.width, plan.target.height, str(dest))
+
+        records = engine.record(prepared, version.project, on_job=remember)
+        for record in records:
+            engine.attach_delivery(record, targets)
+        try:
+            sent = [engine.send(r) for r in records]
+        except ProviderError as exc:
+            raise CliError(f"{exc.user_message} The batch is saved and is sent by the next gptimg command.") from None
+    finally:
+        close()
+    data = {
+        "batches": [{"batch_id": r.batch_id, "endpoint": r.endpoint, "requests": r.requests} for r in sent],
+        "requests": sum(r.requests for r in sent),
+        "estimate": {"credits": credits, "usd": usd},
+        "deliver_to": str(out.absolute()),
+    }
+    if args.json:
+        print(json.dumps(data, indent=2))
+    else:
+        for r in sent:
+            print(f"{r.batch_id}  {r.endpoint}  {r.requests} channel(s)")
+        _progress(f"{data['requests']} channel(s) in a batch at half price (about ${usd:.4f}); collected files go "
+                  f"to {out} at exact pixels. Collect with `gptimg batch collect --wait`.")
+    return EXIT_OK
+
+
 _ACTIONS: dict[str, Callable[[argparse.Namespace, Any], int]] = {
     "submit": _submit,
     "list": _list,
@@ -404,4 +450,4 @@ def _report_line(report: Any) -> str:
     return f"Batch {b.batch_id} {b.status}: " + ", ".join(parts) + "."
 
 
-__all__ = ["EXIT_FAILED", "register", "resume_batches", "run_set_batch"]
+__all__ = ["EXIT_FAILED", "register", "resume_batches", "run_channels_batch", "run_set_batch"]

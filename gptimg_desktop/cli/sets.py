@@ -55,6 +55,7 @@ def register(sub: Any) -> dict[str, Callable[[argparse.Namespace], int]]:
     channels.add_argument("--list", action="store_true", help="list the channel presets")
     channels.add_argument("--json", action="store_true")
     channels.add_argument("--over-budget", action="store_true", help="run even when it would pass a budget")
+    channels.add_argument("--batch", action="store_true", help="send the channels as one batch (half price, slower)")
     return {"templates": cmd_templates, "set": cmd_set, "sets": cmd_sets, "channels": cmd_channels}
 
 
@@ -325,6 +326,10 @@ def _channels(args: argparse.Namespace, store: Any, presets: list[ChannelPreset]
     from ..store.paths import exports_dir
 
     out = args.out.expanduser() if args.out is not None else exports_dir(store.root) / f"channels-{version.id[:8]}"
+    if args.batch:  # delivered at exact pixels when the batch is collected (cli/batch.py)
+        from .batch import run_channels_batch
+
+        return run_channels_batch(args, store, version, plans, out)
     choice = choose_provider(store)
     client = ImagesClient(choice.config)
     try:

@@ -8,6 +8,7 @@ is imported once. Any later start (``resume``) carries on where the last one sto
 
 from __future__ import annotations
 
+import io
 import json
 import logging
 import os
@@ -282,6 +283,10 @@ class BatchEngine:
                 return
             self.store.mark_succeeded(job_id)
             self.batches.update_set_item(job_id, "succeeded", versions[0].id if versions else None)
+            try:
+                self._deliver(record, job_id, versions)
+            except (OSError, ValueError) as exc:  # the version is in the history all the same
+                log.warning("delivering %s of batch %s failed: %s", custom_id, record.batch_id, exc)
             self.batches.mark_line(record.key, custom_id, "imported")
             report.versions.extend((custom_id, v) for v in versions)
             _crash_point("batch_line_imported")
@@ -336,6 +341,33 @@ class BatchEngine:
             return existing
         prepared, spec = _restore(self.store, job)
         return store_result(self.store, self.batch_prices, job, answer, prepared, spec)
+
+    # ------------------------------------------------------------------ delivery at exact pixels (channels)
+    def attach_delivery(self, record: BatchRecord, targets: dict[str, tuple[int, int, str]]) -> None:
+        """When the batch's line for job X is imported, also write it fitted to (width, height) at path."""
+        data = {job: {"width": w, "height": h, "path": path} for job, (w, h, path) in targets.items()}
+        self._write(f"batches/{record.key}.deliver.json", json.dumps(data).encode())
+
+    def _deliver(self, record: BatchRecord, job_id: str, versions: list[Version]) -> None:
+        path = self.store.root / f"batches/{record.key}.deliver.json"
+        if not versions or not path.exists():
+            return
+        target = json.loads(path.read_text()).get(job_id)
+        if not isinstance(target, dict):
+            return
+        from PIL import Image
+
+        from ..core.channels import fit_exact
+
+        with Image.open(versions[0].path) as img:
+            img.load()
+            mode = "RGBA" if "A" in img.getbands() else "RGB"
+            fitted = fit_exact(img.convert(mode), int(target["width"]), int(target["height"]))
+        dest = Path(target["path"])
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        buf = io.BytesIO()
+        fitted.save(buf, "PNG", compress_level=6)
+        atomic_write(dest, buf.getvalue())
 
     # ------------------------------------------------------------------ expired lines
     def resubmit_expired(self, record: BatchRecord) -> BatchRecord | None:
