@@ -48,7 +48,9 @@ def register(sub: Any) -> dict[str, Callable[[argparse.Namespace], int]]:
 
 
 def cmd_batch(args: argparse.Namespace) -> int:
-    _state["in_batch_command"] = True  # this command collects on its own terms: no resume at store opening
+    # Like any command, list/status/submit first pick up finished batches; collect does that itself, reporting
+    # what it collected, so it must find them still unfinished.
+    _state["in_batch_command"] = args.batch_command == "collect"
     store = _open_store()
     try:
         return _ACTIONS[args.batch_command](args, store)

@@ -16,7 +16,7 @@ import threading
 import time
 import uuid
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from ..core import images as core_images
@@ -39,6 +39,7 @@ from ..store.batches import BatchRecord, BatchStore
 from ..store.files import atomic_write
 from ..store.history import HistoryStore, Job, Version
 from .pipeline import JobSpec, PreparedJob, prepare, store_result
+from .pipeline import _split_usage as _split
 
 log = logging.getLogger("gptimg.jobs.batch")
 
@@ -337,9 +338,13 @@ class BatchEngine:
             return []
         answer = parse_images_response(json.dumps(result.body).encode(), request_id=result.request_id,
                                        requested_format=job.params.get("output_format", "png"))
-        if existing:  # imported before a crash, line not yet marked: never twice
+        if len(existing) >= len(answer.images):  # imported before a crash, line not yet marked: never twice
             return existing
         prepared, spec = _restore(self.store, job)
+        if existing:  # a crash between two images of one answer: store only the ones still missing
+            shares = _split(answer.usage, len(answer.images))[len(existing):]
+            rest = replace(answer, images=answer.images[len(existing):], usage=sum(shares[1:], shares[0]))
+            return existing + store_result(self.store, self.batch_prices, job, rest, prepared, spec)
         return store_result(self.store, self.batch_prices, job, answer, prepared, spec)
 
     # ------------------------------------------------------------------ delivery at exact pixels (channels)
