@@ -7,6 +7,7 @@ Every other gptimg command also picks up finished batches at its start (``resume
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import logging
 from collections.abc import Callable
@@ -59,7 +60,7 @@ def cmd_batch(args: argparse.Namespace) -> int:
 
 
 # ---------------------------------------------------------------------------- engine and provider
-def _engine(store: Any, need_provider: bool = True) -> tuple[Any, Callable[[], None]]:
+def _engine(store: Any, need_provider: bool = True, quick: bool = False) -> tuple[Any, Callable[[], None]]:
     from ..connection import choose_provider
     from ..jobs.batch_engine import BatchEngine
     from ..provider.batches import BatchesClient
@@ -73,7 +74,10 @@ def _engine(store: Any, need_provider: bool = True) -> tuple[Any, Callable[[], N
             "Batches run on the provider for up to 24 hours, so they need a real provider: set OPENAI_API_KEY (and "
             "OPENAI_BASE_URL for `gptimg serve`) or add a key in the app's Settings."
         )
-    client = BatchesClient(choice.config)
+    config = choice.config
+    if quick:  # a look on the side of another command: one try, never a long wait for an unreachable provider
+        config = dataclasses.replace(config, max_retries=0, timeout=min(config.timeout, 30.0))
+    client = BatchesClient(config)
     engine.client = client
 
     def close() -> None:
@@ -92,7 +96,7 @@ def resume_batches(store: Any) -> None:
 
         if not BatchStore(store).unfinished():
             return
-        engine, close = _engine(store)
+        engine, close = _engine(store, quick=True)
     except CliError:
         return  # no real provider now: the batches wait for one
     except Exception:
