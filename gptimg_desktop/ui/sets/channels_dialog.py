@@ -6,7 +6,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from PySide6.QtCore import QSize, Qt
-from PySide6.QtGui import QIcon, QImage, QPixmap
+from PySide6.QtGui import QColor, QIcon, QImage, QPainter, QPixmap
 from PySide6.QtWidgets import (
     QCheckBox,
     QDialog,
@@ -29,12 +29,28 @@ from ...core.pricing import PriceTable
 from ...jobs.channels import ChannelResult, estimate_channels, plan_channels
 from ...jobs.set_queue import SetQueue
 from ...store.history import HistoryStore, Version
-from ..theme.style import set_role
+from ..theme.style import Colors, set_role
 
 
 def role_label(label: QLabel, role: str) -> QLabel:
     set_role(label, role)
     return label
+
+
+ICON = 150
+
+
+def _framed(image: QImage) -> QPixmap:
+    """The result centred in a square tile, so tall, wide and failed results line up in the list."""
+    pixmap = QPixmap(ICON, ICON)
+    pixmap.fill(QColor(Colors.panel))
+    if not image.isNull():
+        scaled = image.scaled(ICON - 8, ICON - 8, Qt.AspectRatioMode.KeepAspectRatio,
+                              Qt.TransformationMode.SmoothTransformation)
+        painter = QPainter(pixmap)
+        painter.drawImage((ICON - scaled.width()) // 2, (ICON - scaled.height()) // 2, scaled)
+        painter.end()
+    return pixmap
 
 
 class ChannelsDialog(QDialog):
@@ -60,6 +76,8 @@ class ChannelsDialog(QDialog):
 
     def _build(self, out_dir: Path) -> None:
         layout = QVBoxLayout(self)
+        layout.setContentsMargins(16, 16, 16, 16)
+        layout.setSpacing(10)
         title = role_label(QLabel(f"Re-render version {self.version.id[:8]} ({self.version.size}) for each channel. "
                                 "Each is an edit at the nearest valid size of the same shape, then delivered at "
                                 "exactly the channel's pixels.", self), "hint")
@@ -98,8 +116,8 @@ class ChannelsDialog(QDialog):
         self.results_list = QListWidget(self)
         self.results_list.setObjectName("channelResults")
         self.results_list.setViewMode(QListView.ViewMode.IconMode)
-        self.results_list.setIconSize(QSize(180, 180))
-        self.results_list.setGridSize(QSize(210, 236))
+        self.results_list.setIconSize(QSize(ICON, ICON))
+        self.results_list.setGridSize(QSize(ICON + 30, ICON + 56))
         self.results_list.setResizeMode(QListView.ResizeMode.Adjust)
         self.results_list.setMovement(QListView.Movement.Static)
         self.results_list.setWordWrap(True)
@@ -172,8 +190,7 @@ class ChannelsDialog(QDialog):
         text = (f"{result.plan.preset.name}\n{result.plan.target} exact" if result.ok
                 else f"{result.plan.preset.name}\nfailed")
         cell = QListWidgetItem(text)
-        if not image.isNull():
-            cell.setIcon(QIcon(QPixmap.fromImage(image)))
+        cell.setIcon(QIcon(_framed(image)))
         cell.setToolTip(result.files[0] if result.files else (result.error or ""))
         self.results_list.addItem(cell)
 

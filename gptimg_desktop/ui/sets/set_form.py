@@ -244,7 +244,7 @@ class SetForm(QWidget):
         if [c.data(Qt.ItemDataRole.UserRole) if c is not None else None for c in shown] != ids:
             self.table.setRowCount(len(plan.items))
             for row, item in enumerate(plan.items):
-                name = QTableWidgetItem(f"{item.name}{'  (anchor)' if item.anchor else ''}")
+                name = QTableWidgetItem(f"{item.name}{' (anchor)' if item.anchor else ''}")
                 name.setData(Qt.ItemDataRole.UserRole, item.id)
                 flags = Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable
                 if not item.anchor:

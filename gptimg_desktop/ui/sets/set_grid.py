@@ -9,7 +9,7 @@ from PySide6.QtWidgets import QAbstractItemView, QListView, QListWidget, QListWi
 from ...store.sets import SetItemRecord
 from ..theme.style import Colors, status_color
 
-CELL = 208
+CELL = 176
 ITEM_ID_ROLE = Qt.ItemDataRole.UserRole + 1
 STATUS_TEXT = {"planned": "planned", "queued": "queued", "running": "making…", "succeeded": "done",
                "failed": "failed", "cancelled": "cancelled"}
@@ -92,7 +92,7 @@ class SetGrid(QListWidget):
 
     def _paint(self, cell: QListWidgetItem, record: SetItemRecord) -> None:
         cell.setIcon(QIcon(self._icon(record)))
-        label = f"{record.name}{'  (anchor)' if record.anchor else ''}\n{record.size}"
+        label = f"{record.name}{' (anchor)' if record.anchor else ''}\n{record.size}"
         cell.setText(label)
         tip = record.prompt if not record.error else f"{record.error}\n\n{record.prompt}"
         cell.setToolTip(tip[:1200])

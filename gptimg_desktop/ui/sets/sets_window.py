@@ -78,6 +78,7 @@ class SetsWindow(QMainWindow):
         self.budget_label = role_label(QLabel(self), "hint")
         self.budget_label.setObjectName("setBudget")
         self.budget_label.setWordWrap(True)
+        self.budget_label.setContentsMargins(12, 4, 12, 0)
         left_layout.addWidget(self.budget_label)
         self.run_button = QPushButton("Run set", self)
         self.run_button.setObjectName("setRun")
