@@ -12,6 +12,7 @@ import logging
 import os
 import sys
 from pathlib import Path
+from typing import Any
 
 from . import __version__
 
@@ -50,6 +51,7 @@ class AppServices:
             log.exception("recovering paid answers failed")
         self.jobs = JobQueue(lambda: JobPipeline(self.store, self.client, self.prices))
         self.close_hooks: list = []  # features that must stop before the store closes (the batch monitor)
+        self.sets: Any = None  # the Sets feature (ui/sets), attached by create_window
 
     @property
     def provider_label(self) -> str:
@@ -76,6 +78,8 @@ class AppServices:
     def close(self) -> None:
         for hook in self.close_hooks:
             hook()
+        if self.sets is not None:
+            self.sets.close()
         self.jobs.shutdown()
         self.client.close()
         self.choice.close()
@@ -173,6 +177,9 @@ def create_window(environ=os.environ, demo_delay: float = 0.35, force_demo: bool
     # Unsaved work (prompt, mask, references, canvas) is autosaved; after a crash it comes back here.
     window.autosave = SessionAutosave(window, services.data_dir / "session")
     window.autosave.restore()
+    from .ui.sets import install_sets
+
+    services.sets = install_sets(window, services)  # the Sets workspace and Channels… (ui/sets)
     window.destroyed.connect(lambda *_: services.close())
     app.aboutToQuit.connect(services.close)
     return window

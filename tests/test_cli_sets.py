@@ -168,3 +168,19 @@ def test_zip_delivery_via_out_path_is_a_folder_and_bundle_export_reads_back(run_
         manifest = json.loads(zf.read("manifest.json"))
     assert {"01-report.png", "02-slide.png", "contact-sheet.png", "manifest.json"} <= names
     assert all(i["file"] in names for i in manifest["items"])
+
+
+def test_a_failed_anchor_stops_the_set_with_exit_1_and_keeps_the_record(run_cli, dev_server):
+    from gptimg_desktop.devserver.faults import Fault
+
+    dev_server.faults.push(Fault("moderation"))
+    proc = run_cli("set", "office", "Quarterly results.", "--field", "topic=solar", "--quality", "low", "--json")
+    assert proc.returncode == 1
+    data = json.loads(proc.stdout)
+    assert [(i["id"], i["status"]) for i in data["items"]] == [
+        ("report", "failed"), ("slide", "planned"), ("resume-header", "planned")]
+    assert "not made" in proc.stderr
+    # Only the anchor was sent: nothing is made from an anchor that does not exist.
+    assert len([r for r in dev_server.requests if r.path.startswith("/v1/images/")]) == 1
+    rows = json.loads(run_cli("sets", "--json").stdout)
+    assert rows[0]["id"] == data["set_id"] and rows[0]["done"] == 0

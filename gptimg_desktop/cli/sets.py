@@ -306,9 +306,10 @@ def _channels(args: argparse.Namespace, store: Any, presets: list[ChannelPreset]
         raise CliError(f"The image of version {version.id} is missing from the data folder ({version.path}).")
     plans = plan_channels(version, presets)
     for plan in plans:
-        channel_request(version, plan).validate()
-        if plan.note:
-            _progress(f"note: {plan.note}")
+        request = channel_request(version, plan).validate()
+        for warning in [plan.note, *request.warnings()]:
+            if warning:
+                _progress(f"note: {plan.preset.name}: {warning}")
     prices = _price_table(store)
     credits, usd = estimate_channels(version, plans, prices)
     _check_set_budget(args, store, version.project, credits, usd)
