@@ -492,7 +492,7 @@ def open_edit_window(inputs: EditInputs, demo_delay: float = 0.35, environ: dict
     QTest.qWaitForWindowExposed(window)
     window.open_image(str(inputs.image))
     wait_until(window.canvas.has_image, 30, "the picture to open")
-    window.canvas.set_mask_array(inputs.mask)
+    window.document.set_mask_array(inputs.mask)
     window.tray.add_files([str(p) for p in inputs.references])
     wait_until(lambda: window.tray.count() == len(inputs.references) and not window.tray.is_loading(), 60,
                "the references to load")

@@ -172,10 +172,13 @@ def create_window(environ=os.environ, demo_delay: float = 0.35, force_demo: bool
 
     install_batches(window, services)  # the Batches tab; resumes batches a previous run or the CLI left
     _open_files_from_the_os(app, window)
-    from .ui.window.autosave import SessionAutosave
+    from .editor.autosave import SessionAutosave
 
     # Unsaved work (prompt, mask, references, canvas) is autosaved; after a crash it comes back here.
-    window.autosave = SessionAutosave(window, services.data_dir / "session")
+    window.autosave = SessionAutosave(window.document, services.data_dir / "session",
+                                      temp_dirs=(Path(window.tray.scratch_dir()), scratch), parent=window)
+    window.autosave.watch_close(window)
+    window.autosave.message.connect(lambda text: window.statusBar().showMessage(text, 15000))
     window.autosave.restore()
     from .ui.sets import install_sets
 

@@ -17,8 +17,8 @@ import pytest
 from PIL import Image
 from PySide6.QtGui import QImage
 
+from gptimg_desktop.editor.autosave import RESTORED_MESSAGE, SESSION_FILE
 from gptimg_desktop.ui.prompt.prompt_panel import PromptSettings
-from gptimg_desktop.ui.window.autosave import RESTORED_MESSAGE, SESSION_FILE
 
 LONG_PROMPT = "Put a red umbrella in the painted area.\nKeep the light soft; match the grain of the photo."
 
@@ -48,7 +48,7 @@ _CRASHING_EDITOR = textwrap.dedent(
 
     window.open_image(photo)
     wait(lambda: not window.canvas.image().isNull())
-    window.canvas.set_mask_array(np.load(mask_file))
+    window.document.set_mask_array(np.load(mask_file))
     window.tray.add_files([ref_a, ref_b])
     wait(lambda: window.tray.count() == 2 and not window.tray.is_loading())
     window.tray.set_role(0, "style")

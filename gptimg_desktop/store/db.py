@@ -232,9 +232,31 @@ def _migrate_batches(conn: sqlite3.Connection) -> None:
         conn.execute("ALTER TABLE ledger ADD COLUMN via TEXT")
 
 
-# MIGRATIONS[i] upgrades a database at user_version i to i + 1. Append only.
+def _migrate_original_kind(conn: sqlite3.Connection) -> None:
+    """Jobs may be of kind 'original': an opened file recorded as a root version, with no request and no cost.
+
+    SQLite can't alter a CHECK constraint; widening it (old rows stay valid) is the documented writable_schema
+    edit, done on the table's own SQL so columns other migrations added are kept.
+    """
+    old = "CHECK (kind IN ('generate', 'edit'))"
+    new = "CHECK (kind IN ('generate', 'edit', 'original'))"
+    row = conn.execute("SELECT sql FROM sqlite_master WHERE type = 'table' AND name = 'jobs'").fetchone()
+    if row is None or old not in row[0]:
+        return
+    version = conn.execute("PRAGMA schema_version").fetchone()[0]
+    conn.execute("PRAGMA writable_schema = ON")
+    try:
+        conn.execute("UPDATE sqlite_master SET sql = ? WHERE type = 'table' AND name = 'jobs'",
+                     (row[0].replace(old, new),))
+        conn.execute(f"PRAGMA schema_version = {int(version) + 1}")
+    finally:
+        conn.execute("PRAGMA writable_schema = OFF")
+
+
+# MIGRATIONS[i] upgrades a database at user_version i to i + 1. Append only. (Each feature's migration checks what
+# is already there, so the integrator may order the three independent ones as the branches land.)
 MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [
-    _migrate_to_v1, _migrate_to_v2, _migrate_sets, _migrate_batches,
+    _migrate_to_v1, _migrate_to_v2, _migrate_original_kind, _migrate_sets, _migrate_batches,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 

@@ -41,8 +41,9 @@ from PySide6.QtGui import (
 )
 from PySide6.QtWidgets import QWidget
 
-from .mask_layer import DEFAULT_MASK_COLOR, MaskLayer, StrokeSpacer
-from .mask_undo import DEFAULT_MAX_BYTES, DEFAULT_MAX_STEPS, MaskUndoStack, Patch
+from ...core.mask_undo import DEFAULT_MAX_BYTES, DEFAULT_MAX_STEPS, MaskUndoStack
+from ...editor.document import EditorDocument, ImageSource
+from ...editor.mask_layer import DEFAULT_MASK_COLOR, MaskLayer, StrokeSpacer
 
 
 class Tool(enum.Enum):
@@ -86,22 +87,6 @@ def _display_format(img: QImage) -> QImage:
     return img if img.format() == fmt else img.convertToFormat(fmt)
 
 
-def _qimage_to_array(img: QImage) -> np.ndarray:
-    """(H, W, 4) RGBA or (H, W, 3) RGB uint8 copy of a QImage, honouring bytesPerLine."""
-    alpha = img.hasAlphaChannel()
-    conv = img.convertToFormat(QImage.Format.Format_RGBA8888 if alpha else QImage.Format.Format_RGB888)
-    c = 4 if alpha else 3
-    buf = np.frombuffer(conv.constBits(), dtype=np.uint8).reshape(conv.height(), conv.bytesPerLine())
-    return buf[:, : conv.width() * c].reshape(conv.height(), conv.width(), c).copy()
-
-
-def _array_to_qimage(arr: np.ndarray) -> QImage:
-    h, w, c = arr.shape
-    arr = np.ascontiguousarray(arr)
-    fmt = QImage.Format.Format_RGBA8888 if c == 4 else QImage.Format.Format_RGB888
-    return QImage(arr.data, w, h, w * c, fmt).copy()  # copy: the QImage must not outlive the array
-
-
 def _checker_brush() -> QBrush:
     tile = QImage(16, 16, QImage.Format.Format_RGB32)
     tile.fill(QColor(255, 255, 255))
@@ -133,10 +118,14 @@ class ImageCanvas(QWidget):
     cursorImagePos = Signal(QPoint)
 
     def __init__(
-        self, parent: QWidget | None = None, *, undo_steps: int = DEFAULT_MAX_STEPS,
-        undo_bytes: int = DEFAULT_MAX_BYTES,
+        self, parent: QWidget | None = None, *, document: EditorDocument | None = None,
+        undo_steps: int = DEFAULT_MAX_STEPS, undo_bytes: int = DEFAULT_MAX_BYTES,
     ) -> None:
         super().__init__(parent)
+        # The canvas is a view of the document: it draws its image and paints into its mask; the document
+        # keeps the undo history and tells every view what changed.
+        self._doc = document if document is not None else EditorDocument(self, undo_steps=undo_steps,
+                                                                         undo_bytes=undo_bytes)
         self.setObjectName("canvas")
         self.setAccessibleName("Image canvas")
         self.setAccessibleDescription(
@@ -149,11 +138,10 @@ class ImageCanvas(QWidget):
         self.setAttribute(Qt.WidgetAttribute.WA_OpaquePaintEvent)  # we paint every pixel ourselves
         self.setMinimumSize(160, 120)
 
-        self._image: QImage | None = None
+        self._image: QImage | None = None  # what is drawn: the document's image as of its last imageChanged
         self._display: QImage | None = None
         self._levels: list[QImage] = []  # _levels[k] is the display image at about 1/2**k
-        self._layer: MaskLayer | None = None
-        self._undo = MaskUndoStack(undo_steps, undo_bytes)
+        self._keep_origin: QPointF | None = None  # set while an expansion keeps old pixels in place on screen
         self._preview: QImage | None = None
         self._compare: QImage | None = None
         self._split = 0.5
@@ -197,7 +185,20 @@ class ImageCanvas(QWidget):
         self._ants.setInterval(140)
         self._ants.timeout.connect(self._march_ants)
         self._checker = _checker_brush()
+        self._doc.imageChanged.connect(self._image_changed)
+        self._doc.maskChanged.connect(self._mask_changed)
+        self._doc.undoStateChanged.connect(self.undoStateChanged)
         self._update_cursor()
+        if self._doc.has_image():
+            self._image_changed()
+
+    @property
+    def document(self) -> EditorDocument:
+        return self._doc
+
+    @property
+    def _layer(self) -> MaskLayer | None:
+        return self._doc.mask
 
     # ================================================================ image
 
@@ -209,49 +210,51 @@ class ImageCanvas(QWidget):
         return self._image is not None
 
     def set_image(self, qimage: QImage, keep_mask: bool = True) -> None:
+        """Show ``qimage`` in the document: keeping the mask (a result of the same work) or as a new image."""
         if qimage is None or qimage.isNull():
             self.clear_image()
             return
-        old_size = self._image.size() if self._image is not None else None
-        size_changed = old_size != qimage.size()
         self._finish_drag()
-        self._image = QImage(qimage)
-        self._display = _display_format(qimage)
-        self._levels = []
-        mask_changed = False
-        if self._layer is None or size_changed or not keep_mask:
-            old = self._layer
-            had_paint = old is not None and old.has_paint()
-            self._layer = MaskLayer(qimage.width(), qimage.height(), self._mask_color)
-            if keep_mask and had_paint and old is not None:
-                scaled = old.mask_image().scaled(
-                    qimage.size(), Qt.AspectRatioMode.IgnoreAspectRatio, Qt.TransformationMode.SmoothTransformation
-                ).convertToFormat(QImage.Format.Format_Alpha8)
-                buf = np.frombuffer(scaled.constBits(), dtype=np.uint8).reshape(scaled.height(), scaled.bytesPerLine())
-                self._layer.set_array(buf[:, : scaled.width()].copy())
-            mask_changed = had_paint
-            self._undo.clear()
-            self._emit_undo_state()
-        if size_changed:
-            self._initial_view()
-        self.update()
-        self._update_cursor()
-        if mask_changed:
-            self.maskChanged.emit()
+        if keep_mask:
+            self._doc.show_result(qimage, self._doc.source)
+        else:
+            self._doc.open_image(qimage, ImageSource())
 
     def clear_image(self) -> None:
         self._finish_drag()
-        had_paint = self._layer is not None and self._layer.has_paint()
-        self._image = self._display = None
-        self._levels = []
-        self._layer = None
         self._preview = self._compare = None
-        self._undo.clear()
-        self._emit_undo_state()
+        self._doc.new_image()
+
+    def _image_changed(self) -> None:
+        """The document's image changed: convert it once for drawing, and fit a new size to the window."""
+        self._finish_drag()
+        image = self._doc.image() if self._doc.has_image() else None
+        old_size = self._image.size() if self._image is not None else None
+        self._image = image
+        self._display = _display_format(image) if image is not None else None
+        self._levels = []
+        if image is None:
+            self._preview = self._compare = None
+        elif old_size != image.size():
+            if self._keep_origin is not None and self._fit_cap is None:
+                origin, self._keep_origin = self._keep_origin, None
+                self._set_view(self._zoom, origin.x(), origin.y())
+            elif self._keep_origin is not None and self._fit_cap is not None:
+                self._fit(self._fit_cap)
+            else:
+                self._initial_view()
         self.update()
         self._update_cursor()
-        if had_paint:
-            self.maskChanged.emit()
+
+    def _mask_changed(self, region: object) -> None:
+        if isinstance(region, QRegion):
+            widget_region = QRegion()
+            for rect in region:
+                widget_region += self._widget_rect(rect)
+            self.update(widget_region)
+        else:
+            self.update()
+        self.maskChanged.emit()
 
     # ================================================================ view: zoom and pan
 
@@ -467,122 +470,68 @@ class ImageCanvas(QWidget):
 
     def set_mask_color(self, color: QColor) -> None:
         self._mask_color = QColor(color)
+        self._doc.mask_color = QColor(color)
         if self._layer is not None:
             self._layer.set_color(self._mask_color)
         self.update()
 
-    # ================================================================ mask data (job layer)
+    # ================================================================ mask data (read from the document)
 
     def mask_array(self) -> np.ndarray:
         """A copy of the mask, (H, W) uint8, 255 = edit; (0, 0) when there is no image."""
-        if self._layer is None:
-            return np.zeros((0, 0), dtype=np.uint8)
-        return self._layer.array()
-
-    def set_mask_array(self, arr: np.ndarray) -> None:
-        """Replace the mask (undoable). Bool arrays mean True = edit; other dtypes are clipped to 0-255."""
-        if self._layer is None:
-            raise ValueError("Open an image before setting a mask.")
-        arr = np.asarray(arr)
-        if arr.dtype == bool:
-            arr = arr.astype(np.uint8) * 255
-        elif arr.dtype != np.uint8:
-            arr = np.clip(arr, 0, 255).astype(np.uint8)
-        if arr.shape != (self._layer.height, self._layer.width):
-            raise ValueError(
-                f"The mask is {arr.shape[-1]}x{arr.shape[0]} but the image is "
-                f"{self._layer.width}x{self._layer.height}; use a mask of the image's size."
-            )
-        self._apply_whole(arr, "Set mask")
+        return self._doc.mask_array()
 
     def has_mask(self) -> bool:
         """True when any pixel is marked for editing (cheap: no scan unless something was erased)."""
-        return self._layer is not None and self._layer.has_paint()
+        return self._doc.has_mask()
 
     def mask_bbox(self) -> QRect:
         """The rect (image px) around every marked pixel; an empty QRect when nothing is marked."""
         return self._layer.bbox() if self._layer is not None else QRect()
 
-    # ================================================================ whole-mask operations
+    # ================================================================ whole-mask operations and undo
+    # They change the document; the canvas repaints when the document says the mask changed.
 
     def fill_all(self) -> None:
-        if self._layer is not None:
-            self._apply_whole(np.full((self._layer.height, self._layer.width), 255, np.uint8), "Fill mask")
+        self._finish_drag()
+        self._doc.fill_mask()
 
     def clear_mask(self) -> None:
-        if self._layer is not None:
-            self._apply_whole(np.zeros((self._layer.height, self._layer.width), np.uint8), "Clear mask")
+        self._finish_drag()
+        self._doc.clear_mask()
 
     def invert_mask(self) -> None:
-        if self._layer is not None:
-            self._apply_whole(255 - self._layer.array(), "Invert mask")
+        self._finish_drag()
+        self._doc.invert_mask()
 
     def grow_mask(self, px: int) -> None:
-        if self._layer is not None and px > 0:
-            from gptimg_desktop.core import masks
-
-            self._apply_whole(masks.grow(self._layer.array(), int(px)), "Grow mask")
+        self._finish_drag()
+        self._doc.grow_mask(px)
 
     def shrink_mask(self, px: int) -> None:
-        if self._layer is not None and px > 0:
-            from gptimg_desktop.core import masks
-
-            self._apply_whole(masks.shrink(self._layer.array(), int(px)), "Shrink mask")
+        self._finish_drag()
+        self._doc.shrink_mask(px)
 
     def feather_mask(self, px: int) -> None:
-        if self._layer is not None and px > 0:
-            from gptimg_desktop.core import masks
-
-            self._apply_whole(masks.feather(self._layer.array(), int(px)), "Feather mask")
-
-    def _apply_whole(self, new: np.ndarray, label: str) -> None:
         self._finish_drag()
-        before = self._layer.array()
-        if self._undo.push(0, 0, before, new, label) is None:
-            return  # nothing changed: no undo step, no signal
-        self._layer.set_array(new)
-        self.update()
-        self._emit_undo_state()
-        self.maskChanged.emit()
-
-    # ================================================================ undo
+        self._doc.feather_mask(px)
 
     def undo(self) -> None:
         self._finish_drag()
-        edit = self._undo.undo()
-        if edit is not None:
-            self._restore(edit.before())
+        self._doc.undo()
 
     def redo(self) -> None:
         self._finish_drag()
-        edit = self._undo.redo()
-        if edit is not None:
-            self._restore(edit.after())
+        self._doc.redo()
 
     def can_undo(self) -> bool:
-        return self._undo.can_undo()
+        return self._doc.can_undo()
 
     def can_redo(self) -> bool:
-        return self._undo.can_redo()
-
-    def set_undo_limits(self, max_steps: int, max_bytes: int) -> None:
-        self._undo.set_limits(max_steps, max_bytes)
-        self._emit_undo_state()
+        return self._doc.can_redo()
 
     def undo_stack(self) -> MaskUndoStack:
-        return self._undo
-
-    def _restore(self, patches: list[Patch]) -> None:
-        # Repaint only the changed tiles: a region, not their bounding box (a long stroke's box is mostly untouched).
-        region = QRegion()
-        for rect in self._layer.write_patches(patches):
-            region += self._widget_rect(rect)
-        self.update(region)
-        self._emit_undo_state()
-        self.maskChanged.emit()
-
-    def _emit_undo_state(self) -> None:
-        self.undoStateChanged.emit(self._undo.can_undo(), self._undo.can_redo())
+        return self._doc.undo_stack
 
     # ================================================================ preview, compare, expand
 
@@ -616,55 +565,19 @@ class ImageCanvas(QWidget):
             self.update()
 
     def expand_canvas(self, left: int, top: int, right: int, bottom: int) -> None:
-        """Grow the image by the given px per side and mark the new area for editing.
-
-        New pixels repeat the nearest edge pixel. The mask change is one undo step (and older steps
-        are shifted so they still apply); the image change itself is not undoable.
-        """
+        """Grow the image by the given px per side and mark the new area for editing (one undo step in the
+        document, image and mask together). The old pixels stay where they were on screen."""
         if self._image is None:
             raise ValueError("Open an image before expanding the canvas.")
-        left, top, right, bottom = (int(v) for v in (left, top, right, bottom))
-        if min(left, top, right, bottom) < 0:
-            raise ValueError("The canvas can only grow: use zero or more pixels on every side.")
-        if left == top == right == bottom == 0:
-            return
         self._finish_drag()
-        old_mask = self._layer.array()
+        origin = self.image_to_widget(QPointF(0, 0))
+        self._keep_origin = QPointF(origin.x() - max(0, int(left)) * self._s, origin.y() - max(0, int(top)) * self._s)
         try:
-            from gptimg_desktop.core import masks
-
-            new_arr, new_mask = masks.expand_canvas(
-                _qimage_to_array(self._image), old_mask, left, top, right, bottom
-            )
-            new_image = _array_to_qimage(new_arr)
-        except ImportError:  # core.masks missing: transparent new area
-            new_image = QImage(
-                self._image.width() + left + right, self._image.height() + top + bottom,
-                QImage.Format.Format_ARGB32_Premultiplied,
-            )
-            new_image.fill(Qt.GlobalColor.transparent)
-            p = QPainter(new_image)
-            p.drawImage(left, top, self._image)
-            p.end()
-            new_mask = np.pad(old_mask, [(top, bottom), (left, right)], constant_values=255)
-        before = np.pad(old_mask, [(top, bottom), (left, right)], constant_values=0)
-        screen_origin = self.image_to_widget(QPointF(0, 0))
-        self._image = new_image
-        self._display = _display_format(new_image)
-        self._levels = []
-        self._layer = MaskLayer(new_image.width(), new_image.height(), self._mask_color)
-        self._layer.set_array(before)
-        self._undo.translate(left, top)
-        self._undo.push(0, 0, before, new_mask, "Expand canvas")
-        self._layer.set_array(new_mask)
-        if self._fit_cap is not None:
-            self._fit(self._fit_cap)
-        else:  # keep the old pixels where they were on screen
-            self._set_view(self._zoom, screen_origin.x() - left * self._s, screen_origin.y() - top * self._s)
-        self.update()
-        self._emit_undo_state()
-        self.imageExpanded.emit(new_image.size())
-        self.maskChanged.emit()
+            self._doc.expand_canvas(left, top, right, bottom)
+        finally:
+            self._keep_origin = None
+        if self._image is not None:
+            self.imageExpanded.emit(self._image.size())
 
     # ================================================================ mouse
 
@@ -801,9 +714,7 @@ class ImageCanvas(QWidget):
             return
         b = before[r.top() : r.bottom() + 1, r.left() : r.right() + 1]
         label = "Erase" if self._stroke_erase else "Paint"
-        if self._undo.push(r.left(), r.top(), b, self._layer.read_rect(r), label) is not None:
-            self._emit_undo_state()
-            self.maskChanged.emit()
+        self._doc.commit_mask_edit(r.left(), r.top(), b, self._layer.read_rect(r), label)
 
     # ----- selections
 
@@ -852,9 +763,7 @@ class ImageCanvas(QWidget):
         r = dirty
         label = "Subtract selection" if self._sel_subtract else "Add selection"
         b = before[r.top() : r.bottom() + 1, r.left() : r.right() + 1]
-        if self._undo.push(r.left(), r.top(), b, self._layer.read_rect(r), label) is not None:
-            self._emit_undo_state()
-            self.maskChanged.emit()
+        self._doc.commit_mask_edit(r.left(), r.top(), b, self._layer.read_rect(r), label)
 
     def _lasso_widget_bounds(self) -> QRect:
         b = self._lasso.boundingRect()

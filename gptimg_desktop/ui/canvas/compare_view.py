@@ -19,7 +19,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from ..common.image_loading import ImageLoader
+from ...editor.image_loading import ImageLoader
 from ..theme.style import SPACING, Colors, set_role
 
 MIN_ZOOM, MAX_ZOOM = 0.1, 64.0  # relative to fit

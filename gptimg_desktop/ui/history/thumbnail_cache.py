@@ -12,7 +12,7 @@ from collections import OrderedDict
 from PySide6.QtCore import QObject, QThreadPool, QTimer, Signal
 from PySide6.QtGui import QImage, QPixmap
 
-from ..common.image_loading import ImageLoader
+from ...editor.image_loading import ImageLoader
 
 DEFAULT_CAPACITY = 500
 DEFAULT_SIDE = 96  # pixels: rows draw 48 px thumbnails, sharp on 2x screens

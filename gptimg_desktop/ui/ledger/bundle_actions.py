@@ -11,7 +11,7 @@ from pathlib import Path
 
 from PySide6.QtWidgets import QFileDialog, QWidget
 
-from ..common.background import run_background
+from ...editor.background import run_background
 
 BUNDLE_SUFFIX = ".gptimg"
 BUNDLE_FILTER = "gptimg bundles (*.gptimg *.zip);;All files (*)"

@@ -7,8 +7,7 @@ core.requests before emitting anything, so a request that would be refused never
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass, fields, replace
-from typing import Any
+from dataclasses import replace
 
 from PySide6.QtCore import QEvent, QObject, Qt, Signal
 from PySide6.QtGui import QKeyEvent
@@ -33,6 +32,7 @@ from ...core.errors import RequestRefused
 from ...core.models import DEFAULT_MODEL, MODELS, ModelSpec, find_model
 from ...core.pricing import PriceTable, estimate
 from ...core.requests import ImageInput, ImageRequest
+from ...editor.prompt_settings import PromptSettings
 from ..common.panel_widgets import CollapsibleSection, MessageStrip, divider, hint_label, section_label
 from ..theme.icons import icon
 from ..theme.style import SPACING, Colors, set_role
@@ -54,51 +54,6 @@ QUALITY_TIPS = {
 QUALITY_LABELS = {"low": "Low", "medium": "Medium", "high": "High", "xhigh": "Extra high", "max": "Max", "auto": "Auto"}
 _DATA = Qt.ItemDataRole.UserRole
 _HISTORY_MENU_CHARS = 70
-
-
-@dataclass(frozen=True)
-class PromptSettings:
-    """Everything the panel's inputs say, as one value: saved with a version, restored on demand."""
-
-    prompt: str = ""
-    model: str = DEFAULT_MODEL
-    size: str = "auto"  # "auto" or "WxH"
-    quality: str = "auto"
-    n: int = 1
-    output_format: str = "png"
-    output_compression: int | None = None  # None for png
-    background: str = "auto"
-    moderation: str = "auto"
-    stream: bool = True
-    partial_images: int = 2
-    keep_outside_mask: bool = True
-    feather_px: int = 8
-
-    def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
-
-    @classmethod
-    def from_dict(cls, data: dict[str, Any] | None) -> PromptSettings:
-        """Tolerates missing, unknown and loosely typed keys, so settings saved by any version load."""
-        data = data or {}
-        defaults = cls()
-        values: dict[str, Any] = {}
-        for f in fields(cls):
-            if f.name not in data or (data[f.name] is None and f.name != "output_compression"):
-                continue
-            raw, default = data[f.name], getattr(defaults, f.name)
-            try:
-                if f.name == "output_compression":
-                    values[f.name] = None if raw is None else int(raw)
-                elif isinstance(default, bool):
-                    values[f.name] = raw if isinstance(raw, bool) else str(raw).strip().lower() in ("1", "true", "yes")
-                elif isinstance(default, int):
-                    values[f.name] = int(raw)
-                else:
-                    values[f.name] = str(raw)
-            except (TypeError, ValueError):
-                continue  # keep the default for a value that makes no sense
-        return cls(**values)
 
 
 class PromptPanel(QWidget):
@@ -126,6 +81,7 @@ class PromptPanel(QWidget):
         self._history_index = -1  # -1: the user's own draft; 0.. : history entries, newest first
         self._draft = ""
         self._last_quality: str | None = None
+        self._canvas_size: str | None = None  # "WxH" while editing: edits go out at the canvas size
 
         self._build()
         self._connect()
@@ -352,13 +308,21 @@ class PromptPanel(QWidget):
         self.cancel_button.setAccessibleName("Cancel")
         self.cancel_button.setToolTip("Cancel the running job")
         self.cancel_button.setEnabled(False)
+        self.reference_count_label = QLabel("No references")
+        self.reference_count_label.setObjectName("referenceCount")
+        self.reference_count_label.setAccessibleName("References sent with the next run")
+        set_role(self.reference_count_label, "hint")
+        self.reference_count_label.hide()
         buttons.addWidget(self.run_button, 1)
+        buttons.addWidget(self.reference_count_label)
         buttons.addWidget(self.cancel_button)
         box.addLayout(buttons)
         self.finalize_button = QPushButton("Finalize at high")
         self.finalize_button.setObjectName("finalizeButton")
         self.finalize_button.setAccessibleName("Finalize at high quality")
-        self.finalize_button.setToolTip("Run the last draft again with identical settings at high quality.")
+        self.finalize_button.setToolTip(
+            "Run the draft's own request again at high quality, as a sibling version; the estimate is shown first."
+        )
         self.finalize_button.setEnabled(False)
         box.addWidget(self.finalize_button)
         return bar
@@ -472,7 +436,7 @@ class PromptPanel(QWidget):
     def _update_estimate(self) -> None:
         s = self.settings()
         est = estimate(
-            self._price_table, s.model, s.prompt or " ", s.size, s.quality, s.n,
+            self._price_table, s.model, s.prompt or " ", self._canvas_size or s.size, s.quality, s.n,
             s.partial_images if s.stream else 0, self._input_sizes,
         )
         images = f"{est.images} image" + ("s" if est.images != 1 else "")
@@ -567,25 +531,30 @@ class PromptPanel(QWidget):
     def to_request(
         self, images: Sequence[ImageInput] = (), mask: ImageInput | None = None, prompt_suffix: str = ""
     ) -> ImageRequest:
-        """The request these settings make. ``prompt_suffix`` (e.g. reference-role wording) is appended."""
-        s = self.settings()
-        prompt = s.prompt if not prompt_suffix else f"{s.prompt.rstrip()}\n\n{prompt_suffix.strip()}"
-        return ImageRequest(
-            prompt=prompt,
-            model=s.model,
-            size=s.size,
-            quality=s.quality,
-            n=s.n,
-            output_format=s.output_format,
-            output_compression=s.output_compression,
-            background=s.background,
-            moderation=s.moderation,
-            stream=s.stream,
-            partial_images=s.partial_images,
-            images=tuple(images),
-            mask=mask,
-            allow_transparent_preview=self._transparent_preview_allowed,
+        """The request these settings make. ``prompt_suffix`` (e.g. reference-role wording) is appended.
+
+        While editing, the size is the canvas's (the chosen size applies only to generation)."""
+        request = self.settings().to_request(
+            prompt_suffix, size=self._canvas_size, allow_transparent_preview=self._transparent_preview_allowed
         )
+        return request.with_changes(images=tuple(images), mask=mask) if images or mask else request
+
+    def set_canvas_size(self, size: tuple[int, int] | None, problem: str | None = None) -> None:
+        """Editing an image of this size (None: generating). The Size control shows it while editing, and
+        ``problem`` says before anything is sent when the model can't edit at that size."""
+        self._canvas_size = f"{size[0]}x{size[1]}" if size else None
+        self.size_picker.show_canvas_size(size, problem)
+        self._update_estimate()
+
+    def set_reference_count(self, count: int, text: str) -> None:
+        """How many references go with the next run, beside Run (e.g. "+2 references")."""
+        self.reference_count_label.setText(text)
+        self.reference_count_label.setVisible(count > 0)
+        self.reference_count_label.setToolTip(
+            f"{count} reference image(s) from the tray are sent with the next run." if count else "")
+
+    def canvas_size(self) -> str | None:
+        return self._canvas_size
 
     # ================================================================== settings in and out
     def settings(self) -> PromptSettings:

@@ -55,6 +55,13 @@ class SizePicker(QWidget):
         self.experimental_badge.hide()
         self.hint = hint_label("sizeHintLabel")
         self.hint.hide()
+        # While editing, the request goes out at the canvas size: the control shows it instead of a choice.
+        self.canvas_label = QLabel()
+        self.canvas_label.setObjectName("canvasSizeLabel")
+        self.canvas_label.setAccessibleName("Canvas size")
+        self.canvas_label.setWordWrap(True)
+        self.canvas_label.hide()
+        self._spins_row = QWidget()
 
         spins = QHBoxLayout()
         spins.setSpacing(SPACING // 2 + 2)
@@ -67,9 +74,29 @@ class SizePicker(QWidget):
         grid = QGridLayout(self)
         grid.setContentsMargins(0, 0, 0, 0)
         grid.setVerticalSpacing(SPACING)
-        grid.addWidget(self.size_combo, 0, 0)
-        grid.addLayout(spins, 1, 0)
-        grid.addWidget(self.hint, 2, 0)
+        spins.setContentsMargins(0, 0, 0, 0)
+        self._spins_row.setLayout(spins)
+        grid.addWidget(self.canvas_label, 0, 0)
+        grid.addWidget(self.size_combo, 1, 0)
+        grid.addWidget(self._spins_row, 2, 0)
+        grid.addWidget(self.hint, 3, 0)
+
+    def show_canvas_size(self, size: tuple[int, int] | None, problem: str | None = None) -> None:
+        """Editing an image of ``size``: show it in place of the choice, which applies only to generation.
+        ``problem`` (the model can't edit at that size) is said here, before anything is sent."""
+        editing = size is not None
+        if size is not None:
+            text = f"{size[0]}×{size[1]} (the canvas) — edits keep the canvas size"
+            self.canvas_label.setText(f"{text}. {problem}" if problem else text)
+            self.canvas_label.setToolTip("The size you choose here applies when generating a new image.")
+        self.canvas_label.setVisible(editing)
+        self.size_combo.setVisible(not editing)
+        self._spins_row.setVisible(not editing)
+        if editing:
+            self.experimental_badge.hide()
+
+    def canvas_size_text(self) -> str:
+        return self.canvas_label.text() if not self.canvas_label.isHidden() else ""
 
     def _spin(self, name: str, accessible: str) -> QSpinBox:
         spin = QSpinBox()

@@ -34,6 +34,7 @@ class ReferenceEntry:
         self.label = label
         self.role = role
         self.reference = reference
+        self.pinned = bool(reference.pinned) if reference is not None else False
         self.loading = True
         self.card: ReferenceCard | None = None
 
@@ -43,6 +44,7 @@ class ReferenceCard(QFrame):
 
     roleChanged = Signal(object, object)  # card, role key or None
     removeRequested = Signal(object)
+    pinChanged = Signal(object, bool)  # card, pinned
     moveRequested = Signal(object, int)  # card, target index (0 = front)
 
     def __init__(self, entry: ReferenceEntry, parent: QWidget | None = None) -> None:
@@ -89,6 +91,14 @@ class ReferenceCard(QFrame):
         text.addWidget(self.role_combo)
         layout.addLayout(text, 1)
 
+        self.pin_button = QToolButton()
+        self.pin_button.setObjectName("referencePinButton")
+        self.pin_button.setProperty("flat", True)
+        self.pin_button.setCheckable(True)
+        self.pin_button.setText("Pin")
+        self.pin_button.toggled.connect(lambda on: self.pinChanged.emit(self, on))
+        layout.addWidget(self.pin_button, 0, Qt.AlignmentFlag.AlignTop)
+
         self.remove_button = QToolButton()
         self.remove_button.setObjectName("referenceRemoveButton")
         self.remove_button.setProperty("flat", True)
@@ -114,6 +124,14 @@ class ReferenceCard(QFrame):
         self.role_combo.setCurrentIndex(max(0, self.role_combo.findData(e.role)))
         self.role_combo.blockSignals(False)
         self.role_combo.setAccessibleName(f"Role of image {self.index}")
+        self.pin_button.blockSignals(True)
+        self.pin_button.setChecked(e.pinned)
+        self.pin_button.blockSignals(False)
+        self.pin_button.setAccessibleName(f"Pin {name}")
+        self.pin_button.setToolTip(
+            "Pinned: stays when you open another image." if e.pinned
+            else "Pin to keep this reference when you open another image; unpinned ones go with the image."
+        )
         self.remove_button.setAccessibleName(f"Remove {name}")
         self.remove_button.setToolTip(f"Remove {name}")
         self.setAccessibleName(f"Reference image {self.index}: {name}")

@@ -17,23 +17,9 @@ from PySide6.QtCore import QObject, QRunnable, Signal
 from PySide6.QtGui import QImage
 
 from ...core.errors import InputImageError
+from ...editor.references import Reference
 
 THUMB_SIZE = 64
-
-
-@dataclass(frozen=True)
-class Reference:
-    """One reference image as the request will use it."""
-
-    path: str
-    role: str | None = None  # a key of core.prompt_roles.ROLES, or None
-    width: int = 0
-    height: int = 0
-    notes: tuple[str, ...] = ()  # what preparing the image changed or noticed, in plain words
-
-    @property
-    def name(self) -> str:
-        return os.path.basename(self.path)
 
 
 @dataclass(frozen=True)

@@ -164,7 +164,7 @@ class ReferenceTray(QWidget):
 
     # ------------------------------------------------------------------ reading
     def references(self) -> list[Reference]:
-        return [replace(e.reference, role=e.role) for e in self._entries if e.reference is not None]
+        return [replace(e.reference, role=e.role, pinned=e.pinned) for e in self._entries if e.reference is not None]
 
     def count(self) -> int:
         return sum(1 for e in self._entries if e.reference is not None)
@@ -297,6 +297,31 @@ class ReferenceTray(QWidget):
             self._refresh()
             self.changed.emit()
 
+    def set_pinned(self, index: int, pinned: bool) -> None:
+        """A pinned reference stays when another image is opened."""
+        if 0 <= index < len(self._entries) and self._entries[index].pinned != bool(pinned):
+            self._entries[index].pinned = bool(pinned)
+            self._refresh()
+            self.changed.emit()
+
+    def show_references(self, references: list[Reference]) -> None:
+        """Follow the document: keep the cards it still has (in its order), load the ones it gained."""
+        if references == self.references():
+            return
+        by_path = {e.reference.path: e for e in self._entries if e.reference is not None}
+        if all(r.path in by_path for r in references):
+            keep = [by_path[r.path] for r in references]
+            for entry in list(self._entries):
+                if entry not in keep:
+                    self._drop_entry(entry, refresh=False)
+            for entry, ref in zip(keep, references, strict=True):
+                entry.role, entry.pinned = normalise_role(ref.role), ref.pinned
+            self._entries = keep
+            self._refresh()
+            self.changed.emit()
+            return
+        self.set_references(references)
+
     def clear(self) -> None:
         had = self.count() > 0
         for entry in list(self._entries):
@@ -322,6 +347,7 @@ class ReferenceTray(QWidget):
         card = ReferenceCard(entry)
         card.roleChanged.connect(self._on_card_role)
         card.removeRequested.connect(lambda c: self.remove(self._index_of(c)))
+        card.pinChanged.connect(lambda c, on: self.set_pinned(self._index_of(c), on))
         card.moveRequested.connect(lambda c, to: self.move(self._index_of(c), to))
         entry.card = card
 

@@ -11,8 +11,8 @@ from typing import TYPE_CHECKING
 from PySide6.QtCore import QObject
 from PySide6.QtWidgets import QFileDialog
 
-from ..common.background import run_background
-from .image_actions import qimage_to_array
+from ...editor.background import run_background
+from ...editor.qimages import qimage_to_array
 
 if TYPE_CHECKING:
     from .main_window import MainWindow

@@ -1,7 +1,6 @@
 """Local operations on the canvas image: expand the canvas, use it as a reference, cut out its background.
 
-``ImageActions`` holds the window and works through its widgets; ``qimage_to_array`` is the one
-copy of canvas pixels that work leaving the GUI thread starts from.
+``ImageActions`` asks the user (dialogs) and then changes the document; nothing here is sent to the API.
 """
 
 from __future__ import annotations
@@ -10,25 +9,17 @@ import io
 import uuid
 from typing import TYPE_CHECKING
 
-import numpy as np
 from PySide6.QtCore import QObject
-from PySide6.QtGui import QImage
 
-from ..common.background import run_background
+from ...editor.background import run_background
+from ...editor.qimages import qimage_to_array
 
 if TYPE_CHECKING:
     from .main_window import MainWindow
 
 
-def qimage_to_array(image: QImage) -> np.ndarray:
-    """A copy of ``image`` as an RGBA uint8 array (one memcpy; encoding happens later, off this thread)."""
-    rgba = image.convertToFormat(QImage.Format.Format_RGBA8888)
-    arr = np.frombuffer(rgba.constBits(), np.uint8).reshape(rgba.height(), rgba.bytesPerLine())
-    return arr[:, : rgba.width() * 4].reshape(rgba.height(), rgba.width(), 4).copy()
-
-
 class ImageActions(QObject):
-    """Local image operations of one ``MainWindow`` (nothing here is sent to the API)."""
+    """Local image operations of one ``MainWindow``."""
 
     def __init__(self, window: MainWindow) -> None:
         super().__init__(window)
@@ -38,22 +29,21 @@ class ImageActions(QObject):
         from ..canvas.expand_dialog import ExpandCanvasDialog
 
         w = self.window
-        image = w.canvas.image()
-        dialog = ExpandCanvasDialog(image.width(), image.height(), w.prompt.settings().model, w)
+        image = w.document.image()
+        dialog = ExpandCanvasDialog(image.width(), image.height(), w.document.settings().model, w)
         if dialog.exec():
             left, top, right, bottom = dialog.margins()
-            w.canvas.expand_canvas(left, top, right, bottom)
-            w.source.modified = True
-            w._update_mode()
+            w.canvas.expand_canvas(left, top, right, bottom)  # one undo step in the document
 
     def use_current_as_reference(self) -> None:
         w = self.window
-        if w.canvas.image().isNull():
+        doc = w.document
+        if not doc.has_image():
             return
-        if w.source.path and not w.source.modified:
-            w.tray.add_files([w.source.path])
+        if doc.source.path and not doc.source.modified:
+            w.tray.add_files([doc.source.path])
         else:
-            w.tray.add_image(w.canvas.image())
+            w.tray.add_image(doc.image())
 
     def cutout_offer(self) -> None:
         self.window.statusBar().showMessage(
@@ -62,10 +52,11 @@ class ImageActions(QObject):
 
     def cutout(self) -> None:
         w = self.window
-        if w.canvas.image().isNull():
+        if not w.document.has_image():
             return
-        image = qimage_to_array(w.canvas.image())
+        image = qimage_to_array(w.document.image())
         target = w.scratch_dir / f"cutout-{uuid.uuid4().hex[:8]}.png"
+        parent_version = w.document.source.version_id
         w.statusBar().showMessage("Cutting out the background…")
 
         def work() -> str:
@@ -80,13 +71,16 @@ class ImageActions(QObject):
             atomic_write(target, buf.getvalue())
             return str(target)
 
-        run_background(work, self._cutout_done)
+        def done(path: str | None, error: str) -> None:
+            self._cutout_done(path, error, parent_version)
 
-    def _cutout_done(self, path: str | None, error: str) -> None:
+        run_background(work, done)
+
+    def _cutout_done(self, path: str | None, error: str, parent_version: str | None) -> None:
         w = self.window
         if error or not path:
             w.prompt.set_error(f"Cutout failed: {error}")
             return
-        w.open_image(path)
-        w.source.modified = True
+        # Same work, new pixels: an edit of it keeps the version it came from as its parent.
+        w.images.open_file(path, parent_version, keep_mask=True, record_original=False)
         w.statusBar().showMessage("Background cut out locally (transparent PNG). Export to save it.", 8000)

@@ -1,10 +1,11 @@
 """The editor window: canvas in the middle, prompt and references on the right, jobs and history below.
 
-The window owns the actions and wires widgets to the job queue; widgets never talk to each other
-directly. Everything slow (loading files, encoding, network, disk) happens off this thread: files
-load through ImageLoader, jobs run in the JobQueue's worker. What the history asks of a stored
-version lives in version_actions.py, the local image operations in image_actions.py and exports
-in export_actions.py; the window forwards its public methods there.
+The window owns the actions and binds widgets to the EditorDocument (editor/document.py): widgets
+show and change the document, never each other, and the job spec is built by the document alone.
+Everything slow (loading files, encoding, network, disk) happens off this thread: images load through
+the editor's ImageController, jobs run in the JobQueue's worker. What the history asks of a stored version
+lives in editor/versions.py (plus compare in version_actions.py), the local image operations in
+image_actions.py and exports in export_actions.py.
 """
 
 from __future__ import annotations
@@ -12,7 +13,6 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
 
 from PySide6.QtCore import QByteArray, QSettings, QSize, Qt, Signal
@@ -27,6 +27,7 @@ from PySide6.QtWidgets import (
     QListWidget,
     QListWidgetItem,
     QMainWindow,
+    QMessageBox,
     QPushButton,
     QSlider,
     QSpinBox,
@@ -38,12 +39,16 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from ...core.prompt_roles import role_wording
+from ...core.errors import RequestRefused
+from ...editor.document import EditorDocument, ImageSource
+from ...editor.images import ImageController
+from ...editor.jobs import JobBook, JobStatus
+from ...editor.references import reference_count_text
+from ...editor.versions import VersionController
 from ...jobs.pipeline import JobSpec
 from ...jobs.queue import JobQueue, JobResult
 from ..canvas.canvas import ImageCanvas, Tool
 from ..canvas.compare_view import open_compare_dialog
-from ..common.image_loading import ImageLoader, load_note
 from ..history.history_panel import HistoryView
 from ..history.version_actions import VersionActions
 from ..jobs.jobs_view import JobsView
@@ -51,7 +56,7 @@ from ..ledger import bundle_actions
 from ..prompt.prompt_panel import PromptPanel, PromptSettings
 from ..references.reference_tray import ReferenceTray
 from .export_actions import ExportActions
-from .image_actions import ImageActions, qimage_to_array  # qimage_to_array is also imported from here
+from .image_actions import ImageActions
 
 log = logging.getLogger("gptimg.ui")
 
@@ -72,15 +77,6 @@ ACTION_ICONS = {
     "actionOpen": "image",
     "actionCancel": "cancel",
 }
-
-
-@dataclass
-class CanvasSource:
-    """Where the canvas image came from, so an unchanged file is uploaded as it is."""
-
-    path: str | None = None  # a file on disk (opened file or a version's file)
-    version_id: str | None = None
-    modified: bool = False  # e.g. the canvas was expanded: upload the pixels, not the file
 
 
 def _action(parent, name: str, text: str, shortcut=None, checkable=False, tip: str = "") -> QAction:
@@ -119,16 +115,10 @@ class MainWindow(QMainWindow):
         self.settings = settings
         self.scratch_dir = scratch_dir
         self._open_settings = open_settings
-        self.source = CanvasSource()
-        self.current_version_id: str | None = None
-        self.project = "Default"  # where new versions go; switched from the history panel
-        self._input_sizes: list[tuple[int, int]] = []
-        self._tickets: list[str] = []
-        self._ticket_started: dict[str, float] = {}
-        self._ticket_spec: dict[str, JobSpec] = {}
-        self._loader = ImageLoader(self)
-        self._loader.loaded.connect(self._image_loaded)
-        self._pending_load: dict[str, tuple[str, str | None]] = {}
+        self.document = EditorDocument(self)  # the one home of the editor's state
+        self.job_book = JobBook(jobs, self)
+        self.images = ImageController(self.document, store, self)
+        self.versions = VersionController(self.document, store, self.images, self)
         self.version_actions = VersionActions(self)
         self.image_actions = ImageActions(self)
         self.export_actions = ExportActions(self)
@@ -140,13 +130,14 @@ class MainWindow(QMainWindow):
         self._restore_layout()
         self.prompt.set_price_table(prices)
         self.prompt.set_prompt_history(self._prompt_history())
+        self.document.set_settings(self.prompt.settings())
         self._update_mode()
         self._update_totals()
         self.history.refresh()
 
     # ------------------------------------------------------------------ construction
     def _build_widgets(self, demo: bool, provider_label: str) -> None:
-        self.canvas = ImageCanvas(self)
+        self.canvas = ImageCanvas(self, document=self.document)
         self.result_strip = QListWidget(self)
         self.result_strip.setObjectName("resultStrip")
         self.result_strip.setAccessibleName("Results to pick from")
@@ -398,7 +389,6 @@ class MainWindow(QMainWindow):
         c.toolChanged.connect(self._tool_changed)
         c.brushSizeChanged.connect(self.size_spin.setValue)
         c.brushHardnessChanged.connect(lambda h: self.hardness_slider.setValue(round(h * 100)))
-        c.maskChanged.connect(self._update_mode)
         c.maskChanged.connect(c.clear_preview)
         c.undoStateChanged.connect(self._undo_state)
         c.zoomChanged.connect(lambda z: self.zoom_label.setText(f"{z * 100:.0f}%"))
@@ -411,15 +401,20 @@ class MainWindow(QMainWindow):
         self.prompt.cancelRequested.connect(self.cancel_current)
         self.prompt.finalizeRequested.connect(self.finalize_at_high)
         self.prompt.cutoutRequested.connect(images.cutout_offer)
-        self.tray.changed.connect(self._update_mode)
+        self._bind_document()
         self.tray.useCurrentRequested.connect(images.use_current_as_reference)
         self.tray.refused.connect(lambda msg: self.statusBar().showMessage(msg, 8000))
 
+        self.images.opened.connect(lambda text: self.statusBar().showMessage(text, 5000))
+        self.images.failed.connect(self._load_failed)
+        self.versions.message.connect(lambda text: self.statusBar().showMessage(text, 6000))
+        self.versions.failed.connect(self.prompt.set_error)
+        self.versions.runRequested.connect(self.run)
         self.jobs.jobQueued.connect(self._job_queued)
         self.jobs.jobStarted.connect(self._job_started)
-        self.jobs.jobStage.connect(lambda t, text: self.jobs_view.set_status(t, "running", text))
+        self.jobs.jobStage.connect(lambda t, text: self.jobs_view.set_status(t, JobStatus.RUNNING, text))
         self.jobs.jobPartial.connect(self._job_partial)
-        self.jobs.jobRetrying.connect(lambda t, msg: self.jobs_view.set_status(t, "running", msg))
+        self.jobs.jobRetrying.connect(lambda t, msg: self.jobs_view.set_status(t, JobStatus.RUNNING, msg))
         self.jobs.jobSucceeded.connect(self._job_succeeded)
         self.jobs.jobFailed.connect(self._job_failed)
         self.jobs.jobCancelled.connect(self._job_cancelled)
@@ -427,12 +422,12 @@ class MainWindow(QMainWindow):
         self.jobs_view.cancelJob.connect(self.jobs.cancel)
         self.jobs_view.retryJob.connect(self._retry_ticket)
 
-        self.history.versionActivated.connect(versions.show_version)
-        self.history.continueRequested.connect(versions.continue_from)
-        self.history.restoreInputsRequested.connect(versions.restore_inputs)
-        self.history.rerunRequested.connect(versions.rerun)
+        self.history.versionActivated.connect(self.show_version)
+        self.history.continueRequested.connect(self.continue_from)
+        self.history.restoreInputsRequested.connect(self.restore_inputs)
+        self.history.rerunRequested.connect(self.rerun)
         self.history.compareRequested.connect(versions.compare_with_parent)
-        self.history.rerunWithChanges.connect(versions.rerun_with_changes)
+        self.history.rerunWithChanges.connect(self.rerun_with_changes)
         self.history.compareRequested2.connect(lambda a, b: open_compare_dialog(self, self.store, a, b))
         self.history.exportRequested.connect(exports.export_version)
         self.history.exportBranchRequested.connect(
@@ -476,24 +471,37 @@ class MainWindow(QMainWindow):
     def _prompt_history(self) -> list[str]:
         seen: list[str] = []
         for version in self.store.list_versions(limit=200):
-            if version.prompt not in seen:
+            if version.kind != "original" and version.prompt not in seen:
                 seen.append(version.prompt)
             if len(seen) >= 50:
                 break
         return seen
 
-    def _update_mode(self) -> None:
-        has_image = not self.canvas.image().isNull()
-        has_mask = has_image and self.canvas.has_mask()
-        mode = "masked edit" if has_mask else "edit" if has_image else "generate"
-        self.prompt.set_mode(mode)
-        self.tray.set_limit(15 if has_image else 16)
-        sizes = []
-        if has_image:
-            sizes.append((self.canvas.image().width(), self.canvas.image().height()))
-        sizes.extend((r.width, r.height) for r in self.tray.references())
-        self._input_sizes = sizes
-        self.prompt.set_input_sizes(sizes)
+    def _bind_document(self) -> None:
+        """Widgets show the document and change it; the document tells every widget what changed."""
+        doc = self.document
+        self.prompt.settingsChanged.connect(lambda: doc.set_settings(self.prompt.settings()))
+        doc.settingsChanged.connect(self._document_settings_changed)
+        self.tray.changed.connect(lambda: doc.set_references(self.tray.references()))
+        doc.referencesChanged.connect(lambda: self.tray.show_references(doc.references()))
+        for signal in (doc.modeChanged, doc.imageChanged, doc.referencesChanged, doc.maskChanged):
+            signal.connect(self._update_mode)
+        doc.imageChanged.connect(lambda: self.result_strip.setVisible(False) if not doc.has_image() else None)
+        doc.projectChanged.connect(lambda _name: self._update_totals())
+
+    def _document_settings_changed(self) -> None:
+        if self.prompt.settings() != self.document.settings():
+            self.prompt.apply_settings(self.document.settings())
+
+    def _update_mode(self, *_args: object) -> None:
+        doc = self.document
+        has_image = doc.has_image()
+        has_mask = doc.has_mask()
+        self.prompt.set_mode(doc.mode().value)
+        self.prompt.set_canvas_size(doc.canvas_size(), doc.edit_size_problem())
+        self.prompt.set_reference_count(len(doc.references()), reference_count_text(len(doc.references())))
+        self.tray.set_limit(doc.reference_limit())
+        self.prompt.set_input_sizes(doc.input_sizes())
         if not has_image:
             self.mask_hint.setText("No image: Run generates a new one from your prompt.")
         elif has_mask:
@@ -502,6 +510,19 @@ class MainWindow(QMainWindow):
             self.mask_hint.setText("No mask: Run edits the whole image. Paint to limit the change.")
         for action in (self.actionExpandCanvas, self.actionCutout, self.actionUseAsReference, self.actionExport):
             action.setEnabled(has_image)
+
+    # ------------------------------------------------------------------ the document, as other code reads it
+    @property
+    def source(self) -> ImageSource:
+        return self.document.source
+
+    @property
+    def current_version_id(self) -> str | None:
+        return self.document.source.version_id
+
+    @property
+    def project(self) -> str:
+        return self.document.project
 
     def _update_totals(self) -> None:
         totals = self.store.usage_totals()
@@ -516,7 +537,7 @@ class MainWindow(QMainWindow):
         self.totals_label.setText(text)
 
     def _project_changed(self, name: str) -> None:
-        self.project = name or "Default"
+        self.document.set_project(name)
         self._update_totals()
 
     def _bundle_done(self, message: str, error: str) -> None:
@@ -559,82 +580,38 @@ class MainWindow(QMainWindow):
         return str(self.settings.value("files/last_dir", str(Path.home())))
 
     def open_image(self, path: str, version_id: str | None = None) -> None:
-        """Load ``path`` off the GUI thread and make it the image to edit."""
+        """Load ``path`` off the GUI thread and start a new document on it (an opened file becomes an original)."""
         self.settings.setValue("files/last_dir", str(Path(path).parent))
-        key = f"canvas:{path}"
-        self._pending_load[key] = (path, version_id)
         self.statusBar().showMessage(f"Opening {Path(path).name}…")
-        self._loader.load(key, path)
-
-    def _image_loaded(self, key: str, image: QImage, error: str) -> None:
-        if key not in self._pending_load:
-            return
-        path, version_id = self._pending_load.pop(key)
-        if image.isNull():
-            self.prompt.set_error(f"{Path(path).name} could not be opened: {error or 'it is not an image'}.")
-            self.statusBar().clearMessage()
-            return
         self.canvas.clear_preview()
-        self.canvas.set_image(image, keep_mask=True)
-        self.source = CanvasSource(path=path, version_id=version_id)
-        self.current_version_id = version_id
         self.result_strip.setVisible(False)
-        name = f"Version {version_id}" if version_id else Path(path).name
-        note = load_note(image)
-        self.statusBar().showMessage(note or f"{name} · {image.width()}×{image.height()}", 8000 if note else 5000)
-        self._update_mode()
-        self.version_actions.apply_restored_mask()
+        self.images.open_file(path, version_id)
+
+    def _load_failed(self, message: str) -> None:
+        self.prompt.set_error(message)
+        self.statusBar().clearMessage()
 
     def new_image(self) -> None:
-        self.canvas.clear_image()
-        self.source = CanvasSource()
-        self.current_version_id = None
+        self.document.new_image()
         self.result_strip.setVisible(False)
-        self._update_mode()
 
     # ------------------------------------------------------------------ running
-    def _canvas_input(self):
-        if self.source.path and not self.source.modified:
-            return self.source.path
-        return qimage_to_array(self.canvas.image())
-
     def build_spec(self, quality: str | None = None) -> JobSpec:
-        request = self.prompt.to_request()
-        settings = self.prompt.settings()
-        if quality:
-            request = request.with_changes(quality=quality)
-        has_image = not self.canvas.image().isNull()
-        refs = self.tray.references()
-        images: list = []
-        roles: list = []
-        mask = None
-        if has_image:
-            images.append(self._canvas_input())
-            roles.append(None)
-            if self.canvas.has_mask():
-                mask = self.canvas.mask_array()
-        images.extend(r.path for r in refs)
-        roles.extend(r.role for r in refs)
-        wording = role_wording(refs, first_number=2 if has_image else 1) if refs else ""
-        if wording:
-            request = request.with_changes(prompt=f"{request.prompt.rstrip()}\n\n{wording}")
-        return JobSpec(
-            request=request,
-            user_prompt=settings.prompt,
-            images=tuple(images),
-            mask=mask,
-            roles=tuple(roles),
-            parent_version_id=self.current_version_id if has_image else None,
-            project=self.project,
-            keep_outside_mask=settings.keep_outside_mask,
-            feather_px=settings.feather_px,
-            canvas_image=has_image,
-        )
+        """The job the next run sends: built by the document from what it holds."""
+        return self.document.build_spec(quality)
 
     def run(self, quality: str | None = None) -> str | None:
         if not isinstance(quality, str):
             quality = None
         self.prompt.set_error(None)
+        problem = self.document.edit_size_problem()
+        if problem is not None:
+            how = self.choose_fit(problem)
+            if how is None:
+                self.prompt.set_error(problem)
+                return None
+            if not self.fit_canvas(how):
+                return None
         try:
             spec = self.build_spec(quality)
         except ValueError as exc:  # RequestRefused and friends: the panel says what to change
@@ -643,19 +620,41 @@ class MainWindow(QMainWindow):
         if not spec.request.prompt.strip():
             self.prompt.set_error("The prompt is empty: describe the image or the change you want.")
             return None
+        ticket = self._submit(spec)
+        if ticket is not None:
+            self._remember_prompt(self.prompt.settings().prompt)
+        return ticket
+
+    def _submit(self, spec: JobSpec) -> str | None:
         if not self._within_budget(spec):
             return None
         self.canvas.clear_preview()
-        ticket = self.jobs.submit(spec)
-        self._tickets.append(ticket)
-        self._ticket_spec[ticket] = spec
-        self._remember_prompt(self.prompt.settings().prompt)
+        ticket = self.job_book.submit(spec)
         self.bottom_tabs.setCurrentWidget(self.jobs_view)
         return ticket
 
+    def choose_fit(self, problem: str) -> str | None:
+        """Asks how to make the canvas a size the model can edit at: "crop", "pad" or None (tests replace this)."""
+        box = QMessageBox(QMessageBox.Icon.Question, "Canvas size", problem, QMessageBox.StandardButton.Cancel, self)
+        crop = box.addButton("Crop to fit", QMessageBox.ButtonRole.AcceptRole)
+        pad = box.addButton("Pad to fit", QMessageBox.ButtonRole.AcceptRole)
+        box.exec()
+        return "crop" if box.clickedButton() is crop else "pad" if box.clickedButton() is pad else None
+
+    def fit_canvas(self, how: str = "pad") -> bool:
+        """Crop or pad the canvas to a valid size (one undo step); says the new size."""
+        try:
+            size = self.document.fit_canvas(how)
+        except (RequestRefused, ValueError) as exc:
+            self.prompt.set_error(str(exc))
+            return False
+        verb = "Cropped" if how == "crop" else "Padded"
+        self.statusBar().showMessage(f"{verb} the canvas to {size}. Ctrl+Z takes it back.", 8000)
+        return True
+
     def _within_budget(self, spec: JobSpec) -> bool:
         """Warn at 80 % of a budget; ask before a job whose estimate would cross one."""
-        est = spec.request.estimate(self.prices, tuple(self._input_sizes))
+        est = spec.request.estimate(self.prices, tuple(self.document.input_sizes()))
         status = self.store.budget_status(self.project, est.credits, est.cost_usd)
         if status.blocks:
             if not self.confirm_over_budget(status.message):
@@ -671,22 +670,41 @@ class MainWindow(QMainWindow):
 
         return confirm_over_budget(self, message)
 
-    def finalize_at_high(self) -> None:
-        self.run(quality="high")
+    def finalize_at_high(self) -> str | None:
+        """Re-run the canvas version's own request at high quality, as its sibling, after showing the estimate."""
+        version_id = self.versions.finalize_version_id()
+        if version_id is None:
+            self.prompt.set_error("Show a generated or edited version on the canvas to finalize it at high.")
+            return None
+        try:
+            spec = self.versions.finalize_spec(version_id)
+        except (RequestRefused, ValueError, OSError) as exc:
+            self.prompt.set_error(str(exc))
+            return None
+        version = self.store.get_version(version_id)
+        sizes = [(version.width, version.height)] if version is not None and spec.canvas_image else []
+        est = spec.request.estimate(self.prices, tuple(sizes))
+        text = (f"Run this version's request again at high quality, as a sibling: "
+                f"≈ {est.credits} credits · ${est.cost_usd:.2f}.")
+        if not self.confirm_finalize(text):
+            return None
+        return self._submit(spec)
+
+    def confirm_finalize(self, text: str) -> bool:
+        """Shows the estimate before finalizing ("Finalize" / "Cancel"); tests replace this."""
+        answer = QMessageBox.question(self, "Finalize at high", text,
+                                      QMessageBox.StandardButton.Ok | QMessageBox.StandardButton.Cancel)
+        return answer == QMessageBox.StandardButton.Ok
 
     def cancel_current(self) -> None:
-        for ticket in reversed(self._tickets):
-            self.jobs.cancel(ticket)
-            return
+        """Cancel the job being sent now (not the newest one queued)."""
+        self.job_book.cancel_current()
 
     def _retry_ticket(self, ticket: str) -> None:
-        spec = self._ticket_spec.get(ticket)
-        if spec is None:
+        if self.job_book.get(ticket) is None:
             return
         self.jobs_view.remove_job(ticket)
-        new_ticket = self.jobs.submit(spec)
-        self._tickets.append(new_ticket)
-        self._ticket_spec[new_ticket] = spec
+        self.job_book.retry(ticket)
 
     def _remember_prompt(self, prompt: str) -> None:
         history = [p for p in self._prompt_history() if p != prompt]
@@ -697,20 +715,17 @@ class MainWindow(QMainWindow):
         self.jobs_view.add_job(ticket, title, detail)
 
     def _job_started(self, ticket: str) -> None:
-        import time
-
-        self._ticket_started[ticket] = time.monotonic()
-        self.jobs_view.set_status(ticket, "running", "Preparing…")
+        self.jobs_view.set_status(ticket, JobStatus.RUNNING, "Preparing…")
         self.jobs_view.set_progress(ticket, 0, None)
 
     def _job_partial(self, ticket: str, image: QImage, index: int, expected: int) -> None:
         self.canvas.show_preview(image)
         self.jobs_view.set_progress(ticket, index + 1, expected or None)
-        self.jobs_view.set_status(ticket, "running", f"Preview {index + 1}" + (f" of {expected}" if expected else ""))
+        self.jobs_view.set_status(ticket, JobStatus.RUNNING, f"Preview {index + 1}" + (f" of {expected}" if expected else ""))
 
     def _job_succeeded(self, ticket: str, result: JobResult) -> None:
         self.canvas.clear_preview()
-        self.jobs_view.set_status(ticket, "succeeded", "Done")
+        self.jobs_view.set_status(ticket, JobStatus.SUCCEEDED, "Done")
         self.jobs_view.set_cost(ticket, result.credits, result.cost_usd)
         self.prompt.show_actual_cost(result.credits, result.cost_usd)
         self.prompt.set_last_run_quality(result.quality)
@@ -728,12 +743,9 @@ class MainWindow(QMainWindow):
 
     def _show_result(self, version_id: str, path: str, image: QImage) -> None:
         if image.isNull():
-            self.open_image(path, version_id)
+            self.images.open_file(path, version_id, keep_mask=True)
             return
-        self.canvas.set_image(image, keep_mask=True)  # the mask survives between attempts
-        self.source = CanvasSource(path=path, version_id=version_id)
-        self.current_version_id = version_id
-        self._update_mode()
+        self.document.show_result(image, ImageSource(path=path, version_id=version_id))  # the mask survives
 
     def _fill_result_strip(self, result: JobResult) -> None:
         self.result_strip.clear()
@@ -765,7 +777,7 @@ class MainWindow(QMainWindow):
         # It is cleared by the next run, by opening an image, or by a mask edit.
         if self.canvas.has_preview():
             self.statusBar().showMessage("The last preview that arrived is shown; it was not saved as a version.", 10000)
-        self.jobs_view.set_status(ticket, "failed", "Refused" if refused else "Failed")
+        self.jobs_view.set_status(ticket, JobStatus.FAILED, "Refused" if refused else "Failed")
         self.jobs_view.set_error(ticket, message)
         self.prompt.set_error(message)
         self.history.refresh()  # a cut stream may have kept the images that finished before the cut
@@ -774,13 +786,11 @@ class MainWindow(QMainWindow):
 
     def _job_cancelled(self, ticket: str) -> None:
         self.canvas.clear_preview()
-        self.jobs_view.set_status(ticket, "cancelled", "Cancelled")
+        self.jobs_view.set_status(ticket, JobStatus.CANCELLED, "Cancelled")
 
     def _notify_if_background(self, ticket: str, title: str, text: str) -> None:
-        import time
-
-        started = self._ticket_started.pop(ticket, None)
-        if started is None or time.monotonic() - started < NOTIFY_AFTER_SECONDS or self.isActiveWindow():
+        running_for = self.job_book.seconds_running(ticket)
+        if running_for is None or running_for < NOTIFY_AFTER_SECONDS or self.isActiveWindow():
             return
         QApplication.alert(self)
         if QSystemTrayIcon.isSystemTrayAvailable() and QSystemTrayIcon.supportsMessages():
@@ -793,19 +803,22 @@ class MainWindow(QMainWindow):
     # Other code and the tests call these on the window; the work lives in version_actions.py,
     # image_actions.py and export_actions.py.
     def show_version(self, version_id: str) -> None:
-        self.version_actions.show_version(version_id)
+        self.canvas.clear_preview()
+        if self.versions.show_version(version_id):
+            self.history.select_version(version_id)  # keep the tree and details on what the canvas shows
 
     def continue_from(self, version_id: str) -> None:
-        self.version_actions.continue_from(version_id)
+        self.show_version(version_id)
+        self.statusBar().showMessage("The next edit continues from this version (a new branch).", 5000)
 
     def restore_inputs(self, version_id: str) -> None:
-        self.version_actions.restore_inputs(version_id)
+        self.versions.restore_inputs(version_id)
 
     def rerun(self, version_id: str) -> None:
-        self.version_actions.rerun(version_id)
+        self.versions.rerun(version_id)
 
     def rerun_with_changes(self, version_id: str, changes: dict) -> None:
-        self.version_actions.rerun_with_changes(version_id, changes)
+        self.versions.rerun(version_id, changes)
 
     def compare_with_parent(self, version_id: str) -> None:
         self.version_actions.compare_with_parent(version_id)

@@ -31,6 +31,7 @@ from PySide6.QtWidgets import (
 
 from ...core.models import MODELS, TokenPrices
 from ...core.pricing import PriceTable
+from ...editor.background import run_background
 from ...provider.config import ProviderConfig
 from ...provider.keys import (
     SESSION_KEYS,
@@ -41,7 +42,6 @@ from ...provider.keys import (
     remember_for_session,
     set_api_key,
 )
-from ..common.background import run_background
 
 PROVIDERS = (
     ("demo", "Demo (local server, no key)"),

@@ -1,10 +1,14 @@
-"""Undo history for mask edits: each step keeps only the changed tiles, zlib-compressed, bounded by count and bytes."""
+"""Undo history of the editor document: mask edits keep only their changed tiles, zlib-compressed; other steps
+(an image operation such as Expand Canvas, opening another image) are opaque objects the document applies.
+The history is bounded by step count and bytes. Pure numpy: no Qt.
+"""
 
 from __future__ import annotations
 
 import zlib
 from collections import deque
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
+from typing import Protocol, runtime_checkable
 
 import numpy as np
 
@@ -59,8 +63,17 @@ class MaskEdit:
             offset += tw * th
         return patches
 
-    def translated(self, dx: int, dy: int) -> MaskEdit:
-        return replace(self, x=self.x + dx, y=self.y + dy)
+
+
+@runtime_checkable
+class UndoStep(Protocol):
+    """Any step of the history: a MaskEdit, or an image operation the document knows how to undo."""
+
+    @property
+    def label(self) -> str: ...
+
+    @property
+    def nbytes(self) -> int: ...
 
 
 def _changed_box(diff: np.ndarray) -> tuple[int, int, int, int] | None:
@@ -99,15 +112,15 @@ def _pack(values: np.ndarray, tiles: tuple[tuple[int, int, int, int], ...]) -> b
 
 
 class MaskUndoStack:
-    """Linear undo/redo of mask rectangles.
+    """Linear undo/redo of mask rectangles and of other steps pushed with ``push_step``.
 
     The oldest steps are dropped when there are more than ``max_steps`` or their compressed size
     passes ``max_bytes``; the newest step is always kept, even when it alone is over budget.
     """
 
     def __init__(self, max_steps: int = DEFAULT_MAX_STEPS, max_bytes: int = DEFAULT_MAX_BYTES) -> None:
-        self._undo: deque[MaskEdit] = deque()
-        self._redo: list[MaskEdit] = []
+        self._undo: deque[UndoStep] = deque()
+        self._redo: list[UndoStep] = []
         self._bytes = 0
         self.max_steps = max(1, int(max_steps))
         self.max_bytes = max(1, int(max_bytes))
@@ -134,14 +147,18 @@ class MaskUndoStack:
         b = np.asarray(before[y0:y1, x0:x1], dtype=np.uint8)
         a = np.asarray(after[y0:y1, x0:x1], dtype=np.uint8)
         edit = MaskEdit(x + x0, y + y0, x1 - x0, y1 - y0, _pack(b, tiles), _pack(a, tiles), label, tiles)
-        self._bytes -= sum(e.nbytes for e in self._redo)
-        self._redo.clear()
-        self._undo.append(edit)
-        self._bytes += edit.nbytes
-        self._trim()
+        self.push_step(edit)
         return edit
 
-    def undo(self) -> MaskEdit | None:
+    def push_step(self, step: UndoStep) -> None:
+        """Record a step that is already applied; it drops whatever could be redone."""
+        self._bytes -= sum(e.nbytes for e in self._redo)
+        self._redo.clear()
+        self._undo.append(step)
+        self._bytes += step.nbytes
+        self._trim()
+
+    def undo(self) -> UndoStep | None:
         """Step back; the caller writes back the patches of ``edit.before()``."""
         if not self._undo:
             return None
@@ -149,7 +166,7 @@ class MaskUndoStack:
         self._redo.append(edit)
         return edit
 
-    def redo(self) -> MaskEdit | None:
+    def redo(self) -> UndoStep | None:
         """Step forward again; the caller writes back the patches of ``edit.after()``."""
         if not self._redo:
             return None
@@ -167,11 +184,6 @@ class MaskUndoStack:
         self._undo.clear()
         self._redo.clear()
         self._bytes = 0
-
-    def translate(self, dx: int, dy: int) -> None:
-        """Shift every step, e.g. after the canvas grew on the left/top and old pixels moved."""
-        self._undo = deque(e.translated(dx, dy) for e in self._undo)
-        self._redo = [e.translated(dx, dy) for e in self._redo]
 
     @property
     def memory_bytes(self) -> int:

@@ -8,7 +8,7 @@ from typing import Any
 
 from PySide6.QtCore import QObject, QRunnable, Qt, QThreadPool, Signal
 
-log = logging.getLogger("gptimg.ui")
+log = logging.getLogger("gptimg.editor")
 _alive: set[_Relay] = set()  # relays stay alive until their result is delivered
 
 

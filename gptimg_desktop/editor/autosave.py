@@ -5,11 +5,13 @@ are written to a session folder about two seconds after each change, on a backgr
 file is content-named and written atomically before ``session.json`` points at it, so a crash at any
 moment leaves the previous complete session or the new one. A normal close marks the session clean;
 a session that is not clean at the next start is restored.
+
+It watches the EditorDocument (a change signal per part) and writes it back into the document on restore;
+the window only shows its ``message`` and closes it.
 """
 
 from __future__ import annotations
 
-import dataclasses
 import datetime as _dt
 import hashlib
 import io
@@ -23,33 +25,40 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from PySide6.QtCore import QEvent, QObject, QTimer, Signal
+from PySide6.QtCore import QCoreApplication, QEvent, QObject, QTimer, Signal
 from PySide6.QtGui import QImage
-from PySide6.QtWidgets import QApplication
 
-from ...store.files import atomic_write
-from ...store.paths import make_private_dir
-from ..common.image_loading import ImageLoader
-from ..prompt.prompt_panel import PromptSettings
-from ..references.reference_loading import Reference
+from ..store.files import atomic_write
+from ..store.paths import make_private_dir
+from .document import EditorDocument, ImageSource
+from .image_loading import ImageLoader
+from .prompt_settings import PromptSettings
+from .references import Reference
 
-log = logging.getLogger("gptimg.ui")
+log = logging.getLogger("gptimg.editor")
 
 SESSION_FILE = "session.json"
 SESSION_FORMAT = 1
 SAVE_DELAY_MS = 2000
-POLL_MS = 1000  # the canvas image has no change signal: its identity is compared this often
 RESTORED_MESSAGE = "Restored your unsaved work from the last session"
 
 
 class SessionAutosave(QObject):
-    """Watches one MainWindow and keeps ``folder`` holding its unsaved state."""
+    """Watches one EditorDocument and keeps ``folder`` holding its unsaved state.
+
+    ``temp_dirs`` are folders whose files don't outlive the app (scratch, the system temp folder): references
+    there are copied into the session.
+    """
 
     restored = Signal(bool)  # a restore attempt finished: True when something was restored
+    message = Signal(str)  # what the restore brought back, in one sentence
 
-    def __init__(self, window: Any, folder: Path, delay_ms: int = SAVE_DELAY_MS) -> None:
-        super().__init__(window)
-        self.window = window
+    def __init__(self, document: EditorDocument, folder: Path, *, temp_dirs: tuple[Path, ...] = (),
+                 delay_ms: int = SAVE_DELAY_MS, parent: QObject | None = None) -> None:
+        super().__init__(parent if parent is not None else document)
+        self.document = document
+        self._watched: QObject | None = None
+        self.temp_dirs = tuple(Path(p) for p in temp_dirs)
         self.folder = make_private_dir(Path(folder))
         self.last_error: str | None = None
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="gptimg-autosave")
@@ -65,18 +74,11 @@ class SessionAutosave(QObject):
         self._timer.setSingleShot(True)
         self._timer.setInterval(delay_ms)
         self._timer.timeout.connect(self._save_in_background)
-        self._poll = QTimer(self)
-        self._poll.setInterval(POLL_MS)
-        self._poll.timeout.connect(self._check_canvas)
-        self._canvas_key = self._canvas_state()
-        self._poll.start()
-
-        window.prompt.settingsChanged.connect(self.schedule)
-        window.canvas.maskChanged.connect(self.schedule)
-        window.canvas.imageExpanded.connect(self.schedule)
-        window.tray.changed.connect(self.schedule)
-        window.installEventFilter(self)
-        app = QApplication.instance()
+        doc = document  # every part of the work has a change signal: no polling
+        for signal in (doc.settingsChanged, doc.maskChanged, doc.imageChanged, doc.sourceChanged,
+                       doc.referencesChanged):
+            signal.connect(self.schedule)
+        app = QCoreApplication.instance()
         if app is not None:
             app.aboutToQuit.connect(self.mark_clean)
 
@@ -111,24 +113,18 @@ class SessionAutosave(QObject):
         """Stop watching and wait for a save in progress; the session stays as last saved (as after a crash)."""
         self._stopped = True
         self._timer.stop()
-        self._poll.stop()
         self._wait()
         self._executor.shutdown(wait=True)
 
+    def watch_close(self, window: QObject) -> None:
+        """A normal close of ``window`` marks the session clean."""
+        self._watched = window
+        window.installEventFilter(self)
+
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:
-        if watched is self.window and event.type() == QEvent.Type.Close:
+        if watched is self._watched and event.type() == QEvent.Type.Close:
             self.mark_clean()
         return False
-
-    def _check_canvas(self) -> None:
-        key = self._canvas_state()
-        if key != self._canvas_key:
-            self._canvas_key = key
-            self.schedule()
-
-    def _canvas_state(self) -> tuple:
-        source = self.window.source
-        return (self.window.canvas.image().cacheKey(), source.path, source.version_id, source.modified)
 
     def _save_in_background(self) -> None:
         if self._stopped or self._restoring:
@@ -149,11 +145,11 @@ class SessionAutosave(QObject):
 
     def _snapshot(self) -> dict[str, Any]:
         """The state to save, copied on the GUI thread; encoding and writing happen on the worker."""
-        w = self.window
-        image = w.canvas.image()
+        doc = self.document
+        image = doc.image()
         canvas = None
         if not image.isNull():
-            source = w.source
+            source = doc.source
             modified = bool(source.modified) or not source.path
             canvas = {
                 "path": source.path,
@@ -163,16 +159,14 @@ class SessionAutosave(QObject):
                 "height": image.height(),
                 "pixels": _rgba_array(image) if modified else None,
             }
-        temp_roots = {Path(tempfile.gettempdir()), Path(w.tray.scratch_dir())}
-        if getattr(w, "scratch_dir", None):
-            temp_roots.add(Path(w.scratch_dir))
+        temp_roots = {Path(tempfile.gettempdir()), *self.temp_dirs}
         return {
-            "prompt_settings": w.prompt.settings().to_dict(),
-            "references": [{"path": r.path, "role": r.role, "width": r.width, "height": r.height}
-                           for r in w.tray.references()],
+            "prompt_settings": doc.settings().to_dict(),
+            "references": [{"path": r.path, "role": r.role, "width": r.width, "height": r.height, "pinned": r.pinned}
+                           for r in doc.references()],
             "canvas": canvas,
-            "mask": w.canvas.mask_array() if canvas is not None and w.canvas.has_mask() else None,
-            "current_version_id": getattr(w, "current_version_id", None),
+            "mask": doc.mask_array() if canvas is not None and doc.has_mask() else None,
+            "current_version_id": doc.source.version_id,
             "temp_roots": [_resolved(p) for p in temp_roots],
         }
 
@@ -250,7 +244,7 @@ class SessionAutosave(QObject):
         self._timer.stop()
         try:
             settings = PromptSettings.from_dict(data.get("prompt_settings") or {})
-            self.window.prompt.apply_settings(settings)
+            self.document.set_settings(settings)
         except (TypeError, ValueError) as exc:
             log.warning("the saved prompt settings could not be restored: %s", exc)
         self._restore_data = data
@@ -285,18 +279,14 @@ class SessionAutosave(QObject):
             name = os.path.basename(str(canvas.get("path") or canvas.get("pixels")))
             problem = f"the canvas image {name} could not be opened ({error or 'not an image'})"
         else:
-            w = self.window
-            w.canvas.clear_preview()
-            w.canvas.set_image(image, keep_mask=False)
             modified = bool(canvas.get("modified"))
-            w.source = dataclasses.replace(
-                w.source, path=None if modified else canvas.get("path"), version_id=canvas.get("version_id"),
-                modified=modified,
-            )
-            w.current_version_id = self._restore_data.get("current_version_id")
+            version_id = self._restore_data.get("current_version_id") or canvas.get("version_id")
+            source = ImageSource(path=None if modified else canvas.get("path"), version_id=version_id,
+                                 modified=modified)
+            self.document.open_image(image, source, "Restore session")
             mask = self._read_mask(self._restore_data.get("mask"))
             if mask is not None and mask.shape == (image.height(), image.width()):
-                w.canvas.set_mask_array(mask)
+                self.document.set_mask_array(mask, "Restore mask")
         self._finish_restore(problem)
 
     def _read_mask(self, name: str | None) -> np.ndarray | None:
@@ -314,22 +304,21 @@ class SessionAutosave(QObject):
     def _finish_restore(self, problem: str | None) -> None:
         data = self._restore_data or {}
         refs = [
-            Reference(path=r["path"], role=r.get("role"), width=int(r.get("width") or 0), height=int(r.get("height") or 0))
+            Reference(path=r["path"], role=r.get("role"), width=int(r.get("width") or 0),
+                      height=int(r.get("height") or 0), pinned=bool(r.get("pinned")))
             for r in data.get("references", [])
             if r.get("path")
         ]
         present = [r for r in refs if os.path.isfile(r.path)]
-        # Always set (even when empty): the window refreshes its mode from the tray's change signal.
-        self.window.tray.set_references(present)
+        self.document.set_references(present)
         message = RESTORED_MESSAGE
         missing = len(refs) - len(present)
         if missing:
             problem = "; ".join(filter(None, [problem, f"{missing} reference(s) could not be found"]))
         if problem:
             message += f", except that {problem}"
-        self.window.statusBar().showMessage(message + ".", 15000)
+        self.message.emit(message + ".")
         self._restore_data = None
-        self._canvas_key = self._canvas_state()
         self._restoring = False
         self.restored.emit(True)
 

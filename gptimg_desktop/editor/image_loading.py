@@ -12,8 +12,8 @@ import os
 from PySide6.QtCore import QBuffer, QByteArray, QIODevice, QObject, QRunnable, QSize, Qt, QThreadPool, Signal
 from PySide6.QtGui import QImage, QImageReader
 
-from ...core import images as core_images
-from ...core.errors import InputImageError
+from ..core import images as core_images
+from ..core.errors import InputImageError
 
 # A loaded QImage may carry a note for the user under this text key (e.g. "only the first frame is shown").
 NOTE_KEY = "gptimg-note"
@@ -73,7 +73,7 @@ def read_image(path: str, max_side: int | None = None) -> tuple[QImage, str]:
             QImage.Format.Format_ARGB32_Premultiplied if has_alpha else QImage.Format.Format_RGB32
         )
     if frames > 1:
-        fmt = bytes(reader.format()).decode("ascii", "replace").upper()
+        fmt = reader.format().toStdString().upper()
         kind = {"WEBP": "WebP", "PNG": "PNG (APNG)"}.get(fmt, fmt or "image")
         image.setText(NOTE_KEY, f"{name} is an animated {kind}; only its first frame is used.")
     return image, ""
