@@ -168,9 +168,6 @@ def create_window(environ=os.environ, demo_delay: float = 0.35, force_demo: bool
             f"The history database was damaged. It was moved to {services.store.recovered_from} "
             "and a new one was started; your image files are untouched."
         )
-    from .ui.batches import install_batches
-
-    install_batches(window, services)  # the Batches tab; resumes batches a previous run or the CLI left
     _open_files_from_the_os(app, window)
     from .editor.autosave import SessionAutosave
 
@@ -183,6 +180,9 @@ def create_window(environ=os.environ, demo_delay: float = 0.35, force_demo: bool
     from .ui.sets import install_sets
 
     services.sets = install_sets(window, services)  # the Sets workspace and Channels… (ui/sets)
+    from .ui.batches import install_batches
+
+    install_batches(window, services)  # the Batches tab (and the Sets workspace's batch choice); resumes batches
     window.destroyed.connect(lambda *_: services.close())
     app.aboutToQuit.connect(services.close)
     return window

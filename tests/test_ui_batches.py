@@ -128,3 +128,32 @@ def test_the_next_start_of_the_editor_collects_a_batch_the_command_line_sent(fas
         assert "Batch completed" in str(win.property("lastNotification"))
     finally:
         win.services.close()
+
+
+def test_a_set_anchor_runs_now_and_the_rest_goes_as_one_batch_into_the_grid(fast_polls, window, qtbot):
+    from gptimg_desktop.store import sets as set_store
+    from tests.test_ui_sets import _fill_vi
+
+    sets_window = window.sets.open_sets()
+    qtbot.waitExposed(sets_window)
+    _fill_vi(sets_window, qtbot)
+    queue = window.sets.queue
+    batch_button = sets_window.findChild(QPushButton, "setApproveBatch")
+    assert batch_button is not None and batch_button.text() == "Approve, rest as batch (½ price, within 24 h)"
+    assert not batch_button.isEnabled()  # nothing to approve yet
+    with qtbot.waitSignal(queue.anchorWaiting, timeout=TIMEOUT_MS):
+        QTest.mouseClick(sets_window.run_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: not queue.is_busy() and batch_button.isEnabled(), timeout=TIMEOUT_MS)
+
+    QTest.mouseClick(batch_button, Qt.MouseButton.LeftButton)
+    grid = sets_window.grid
+    qtbot.waitUntil(lambda: [grid.status_of(i) for i in ("business-card", "avatar")] == ["succeeded"] * 2,
+                    timeout=TIMEOUT_MS)
+    record = set_store.get_set(window.store, sets_window.set_id)
+    assert record.done == 3 and record.anchor_approved
+    [row] = window.batches_panel._rows
+    assert row.requests == 2 and row.status == "completed"
+    made = {i.item_id: i.version_id for i in record.items}
+    via = via_for(window.store, {window.store.get_version(v).job_id for v in made.values() if v})
+    assert sorted(via.values()) == ["batch", "batch", "now"]
+    assert not batch_button.isEnabled()

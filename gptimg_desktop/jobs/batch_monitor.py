@@ -12,6 +12,7 @@ import logging
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from typing import Any
 
 from PySide6.QtCore import QObject, QTimer, Signal
 
@@ -104,6 +105,11 @@ class BatchMonitor(QObject):
         self._interval_ms = int(first_poll_seconds() * 1000)
         self._work(lambda: self._submit(list(specs), project))
 
+    def submit_set(self, set_id: str) -> None:
+        """Approve a set's anchor and send its unfinished items as one batch, each linked to its set item."""
+        self._interval_ms = int(first_poll_seconds() * 1000)
+        self._work(lambda: self._submit_set(set_id))
+
     def cancel(self, batch_id: str) -> None:
         self._work(lambda: self._cancel(batch_id))
 
@@ -189,6 +195,40 @@ class BatchMonitor(QObject):
             for record in records:
                 try:
                     sent.append(engine.send(record).batch_id)
+                except ProviderError as exc:
+                    self.failed.emit(f"{exc.user_message} The batch is saved and is sent at the next try.")
+            if sent:
+                self.submitted.emit(sent)
+        finally:
+            client.close()
+
+    def _submit_set(self, set_id: str) -> None:
+        from ..store import sets as set_store
+        from .sets import item_job_spec
+
+        record = set_store.get_set(self.store, set_id)
+        todo = [i for i in record.items if not i.anchor and i.status not in (set_store.FINISHED, "queued")]
+        if not todo:
+            self.failed.emit("Every item of this set is made or already waiting in a batch.")
+            return
+        engine, client = self._engine()
+        try:
+            items = [BatchItem(item_job_spec(self.store, record, i.item_id), f"item {i.item_id}") for i in todo]
+            by_spec = {id(item.spec): i.item_id for item, i in zip(items, todo, strict=True)}
+            try:
+                prepared = engine.prepare(items)
+            except RequestRefused as exc:
+                self.failed.emit(str(exc))
+                return
+            set_store.set_anchor_approved(self.store, set_id, True)
+
+            def link(p: Any, job: Any) -> None:
+                set_store.update_item(self.store, set_id, by_spec[id(p.item.spec)], "queued", job_id=job.id)
+
+            sent = []
+            for batch in engine.record(prepared, record.project, on_job=link):
+                try:
+                    sent.append(engine.send(batch).batch_id)
                 except ProviderError as exc:
                     self.failed.emit(f"{exc.user_message} The batch is saved and is sent at the next try.")
             if sent:

@@ -7,6 +7,7 @@ from typing import Any
 from ...jobs.batch_monitor import BatchMonitor
 from .batches_panel import BatchesPanel
 from .notify import notify
+from .set_batch import add_set_batch_button
 
 
 def install_batches(window: Any, services: Any) -> BatchesPanel:
@@ -24,10 +25,13 @@ def install_batches(window: Any, services: Any) -> BatchesPanel:
         notify(window, f"Batch {status}", f"{batch_id}: {text}")
 
     monitor.batchFinished.connect(finished)
+    sets = getattr(window, "sets", None)
+    if sets is not None and hasattr(sets, "window_hooks"):  # the Sets workspace (ui/sets), when present
+        sets.window_hooks.append(lambda sets_window: add_set_batch_button(sets_window, monitor))
     services.close_hooks.append(monitor.close)
     window.batches_panel = panel
     monitor.start()
     return panel
 
 
-__all__ = ["BatchesPanel", "install_batches", "notify"]
+__all__ = ["BatchesPanel", "add_set_batch_button", "install_batches", "notify"]

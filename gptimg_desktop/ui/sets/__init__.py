@@ -25,6 +25,7 @@ class SetsFeature:
         self.services = services
         self.queue = SetQueue(lambda: (services.store, services.client, services.prices))
         self.sets_window: QWidget | None = None
+        self.window_hooks: list[Any] = []  # other features add to the workspace when it opens (ui/batches)
         self.actionSets = QAction("&Sets Workspace…", window)
         self.actionSets.setObjectName("actionSets")
         self.actionSets.setShortcut(QKeySequence("Ctrl+Alt+S"))
@@ -53,6 +54,8 @@ class SetsFeature:
         if self.sets_window is None:
             self.sets_window = SetsWindow(self.services.store, self.queue, self.templates(),
                                           lambda: self.services.prices, lambda: self.window.project, self.window)
+            for hook in self.window_hooks:
+                hook(self.sets_window)
         self.sets_window.show()
         self.sets_window.raise_()
         self.sets_window.activateWindow()
