@@ -157,3 +157,27 @@ def test_a_set_anchor_runs_now_and_the_rest_goes_as_one_batch_into_the_grid(fast
     via = via_for(window.store, {window.store.get_version(v).job_id for v in made.values() if v})
     assert sorted(via.values()) == ["batch", "batch", "now"]
     assert not batch_button.isEnabled()
+
+
+def test_channels_as_a_batch_from_the_dialog_arrive_at_exact_pixels(fast_polls, window, qtbot, tmp_path):
+    from PIL import Image
+
+    window.prompt.prompt_edit.setPlainText("a lighthouse poster")
+    with qtbot.waitSignal(window.jobs.jobSucceeded, timeout=TIMEOUT_MS) as done:
+        window.run()
+    version_id = done.args[1].versions[0].id
+    dialog = window.sets.open_channels(version_id)
+    qtbot.addWidget(dialog)
+    out = tmp_path / "channels"
+    dialog.out.setText(str(out))
+    dialog.check("instagram-post", "story")
+    button = dialog.findChild(QPushButton, "channelRunBatch")
+    assert button.text() == "Render as batch (½ price, within 24 h)"
+    QTest.mouseClick(button, Qt.MouseButton.LeftButton)
+    panel = window.batches_panel
+    qtbot.waitUntil(lambda: len(panel._rows) == 1 and panel._rows[0].collected, timeout=TIMEOUT_MS)
+    sizes = set()
+    for path in out.iterdir():
+        with Image.open(path) as img:
+            sizes.add(img.size)
+    assert sizes == {(1080, 1080), (1080, 1920)}

@@ -351,27 +351,14 @@ def run_set_batch(args: argparse.Namespace, plan: Any) -> int:
 def run_channels_batch(args: argparse.Namespace, store: Any, version: Any, plans: list[Any], out: Path) -> int:
     """`gptimg channels … --batch`: every channel in one batch; each is written at exact pixels into ``out`` when
     the batch is collected."""
-    from ..jobs.batch_engine import BatchItem
-    from ..jobs.channels import channel_job_spec, delivery_name
     from ..provider.errors import ProviderError
 
     _state["in_batch_command"] = True
     engine, close = _engine(store)
     try:
-        items = [BatchItem(channel_job_spec(version, plan), f"channel {plan.preset.name}") for plan in plans]
-        by_spec = {id(item.spec): plan for item, plan in zip(items, plans, strict=True)}
-        prepared = engine.prepare(items)
-        credits, usd = engine.estimate(prepared)
-        targets: dict[str, tuple[int, int, str]] = {}
-
-        def remember(p: Any, job: Any) -> None:
-            plan = by_spec[id(p.item.spec)]
-            dest = (out / delivery_name(version, plan)).absolute()
-            targets[job.id] = (plan.target.width, plan.target.height, str(dest))
-
-        records = engine.record(prepared, version.project, on_job=remember)
-        for record in records:
-            engine.attach_delivery(record, targets)
+        records = engine.record_channels(version, plans, out)
+        credits = sum(r.estimate_credits for r in records)
+        usd = round(sum(r.estimate_usd for r in records), 6)
         try:
             sent = [engine.send(r) for r in records]
         except ProviderError as exc:

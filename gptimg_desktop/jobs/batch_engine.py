@@ -18,6 +18,7 @@ import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import Any
 
 from ..core import images as core_images
 from ..core.batch_format import (
@@ -352,6 +353,26 @@ class BatchEngine:
         """When the batch's line for job X is imported, also write it fitted to (width, height) at path."""
         data = {job: {"width": w, "height": h, "path": path} for job, (w, h, path) in targets.items()}
         self._write(f"batches/{record.key}.deliver.json", json.dumps(data).encode())
+
+    def record_channels(self, version: Version, plans: Sequence[Any], out: Path) -> list[BatchRecord]:
+        """Channel re-renders of ``version`` as one batch, each delivered at exact pixels into ``out`` when
+        collected (jobs/channels.py makes the same edit the live run makes). Nothing is sent yet."""
+        from .channels import channel_job_spec, delivery_name
+
+        items = [BatchItem(channel_job_spec(version, plan), f"channel {plan.preset.name}") for plan in plans]
+        by_spec = {id(item.spec): plan for item, plan in zip(items, plans, strict=True)}
+        prepared = self.prepare(items)
+        targets: dict[str, tuple[int, int, str]] = {}
+
+        def remember(p: PreparedItem, job: Job) -> None:
+            plan = by_spec[id(p.item.spec)]
+            targets[job.id] = (plan.target.width, plan.target.height,
+                               str((out / delivery_name(version, plan)).absolute()))
+
+        records = self.record(prepared, version.project, on_job=remember)
+        for record in records:
+            self.attach_delivery(record, targets)
+        return records
 
     def _deliver(self, record: BatchRecord, job_id: str, versions: list[Version]) -> None:
         path = self.store.root / f"batches/{record.key}.deliver.json"

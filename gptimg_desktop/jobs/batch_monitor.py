@@ -110,6 +110,11 @@ class BatchMonitor(QObject):
         self._interval_ms = int(first_poll_seconds() * 1000)
         self._work(lambda: self._submit_set(set_id))
 
+    def submit_channels(self, version_id: str, plans: Sequence[Any], out: Any) -> None:
+        """The channels of a version as one batch, delivered at exact pixels into ``out`` when collected."""
+        self._interval_ms = int(first_poll_seconds() * 1000)
+        self._work(lambda: self._submit_channels(version_id, list(plans), out))
+
     def cancel(self, batch_id: str) -> None:
         self._work(lambda: self._cancel(batch_id))
 
@@ -227,6 +232,29 @@ class BatchMonitor(QObject):
 
             sent = []
             for batch in engine.record(prepared, record.project, on_job=link):
+                try:
+                    sent.append(engine.send(batch).batch_id)
+                except ProviderError as exc:
+                    self.failed.emit(f"{exc.user_message} The batch is saved and is sent at the next try.")
+            if sent:
+                self.submitted.emit(sent)
+        finally:
+            client.close()
+
+    def _submit_channels(self, version_id: str, plans: list[Any], out: Any) -> None:
+        version = self.store.get_version(version_id)
+        if version is None:
+            self.failed.emit(f"Version {version_id} is no longer in the history.")
+            return
+        engine, client = self._engine()
+        try:
+            try:
+                records = engine.record_channels(version, plans, out)
+            except RequestRefused as exc:
+                self.failed.emit(str(exc))
+                return
+            sent = []
+            for batch in records:
                 try:
                     sent.append(engine.send(batch).batch_id)
                 except ProviderError as exc:

@@ -7,7 +7,7 @@ from typing import Any
 from ...jobs.batch_monitor import BatchMonitor
 from .batches_panel import BatchesPanel
 from .notify import notify
-from .set_batch import add_set_batch_button
+from .set_batch import add_channels_batch_button, add_set_batch_button
 
 
 def install_batches(window: Any, services: Any) -> BatchesPanel:
@@ -28,6 +28,7 @@ def install_batches(window: Any, services: Any) -> BatchesPanel:
     sets = getattr(window, "sets", None)
     if sets is not None and hasattr(sets, "window_hooks"):  # the Sets workspace (ui/sets), when present
         sets.window_hooks.append(lambda sets_window: add_set_batch_button(sets_window, monitor))
+        sets.channels_hooks.append(lambda dialog: add_channels_batch_button(dialog, monitor))
     services.close_hooks.append(monitor.close)
     window.batches_panel = panel
     monitor.start()

@@ -1,11 +1,14 @@
-"""In the Sets workspace, beside "Approve anchor" (the rest now): "Approve, rest as batch (½ price, within 24 h)".
+"""Where a set or a channels run starts, the batch choice beside "run now".
 
-The anchor is always made now; approving it this way sends every other item in one batch, and the grid fills in
-when the batch is collected.
+Sets workspace: beside "Approve anchor" (the rest now), "Approve, rest as batch (½ price, within 24 h)": the anchor
+is always made now; approving it this way sends every other item in one batch, and the grid fills in when the batch
+is collected. Channels dialog: beside "Render channels", "Render as batch (½ price, within 24 h)"; each file is
+written at exact pixels when the batch is collected.
 """
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from PySide6.QtWidgets import QPushButton
@@ -13,6 +16,7 @@ from PySide6.QtWidgets import QPushButton
 from ...jobs.batch_monitor import BatchMonitor
 
 SET_BATCH_TEXT = "Approve, rest as batch (½ price, within 24 h)"
+CHANNELS_BATCH_TEXT = "Render as batch (½ price, within 24 h)"
 
 
 def add_set_batch_button(sets_window: Any, monitor: BatchMonitor) -> QPushButton:
@@ -51,6 +55,32 @@ def add_set_batch_button(sets_window: Any, monitor: BatchMonitor) -> QPushButton
     sets_window.queue.anchorWaiting.connect(lambda _set_id: sync())
     sets_window.grid.currentItemChanged.connect(lambda *_: sync())
     sync()
+    return button
+
+
+def add_channels_batch_button(dialog: Any, monitor: BatchMonitor) -> QPushButton:
+    render: QPushButton = dialog.run_button
+    button = QPushButton(CHANNELS_BATCH_TEXT, dialog)
+    button.setObjectName("channelRunBatch")
+    button.setToolTip("Send every channel through the Batch API: half the price, files written within 24 hours")
+    parent = render.parentWidget()
+    row = _row_of(parent.layout() if parent is not None else None, render)
+    if row is not None:
+        row.insertWidget(row.indexOf(render), button)
+
+    def run() -> None:
+        if not dialog.plans:
+            dialog.status.setText("Tick at least one channel.")
+            return
+        if dialog.running:
+            return
+        out = Path(dialog.out.text()).expanduser()
+        dialog.status.setText(f"Sending {len(dialog.plans)} channel(s) as a batch; the files arrive in {out} "
+                              "when it is collected (Batches tab).")
+        monitor.submit_channels(dialog.version.id, list(dialog.plans), out)
+        button.setEnabled(False)
+
+    button.clicked.connect(run)
     return button
 
 

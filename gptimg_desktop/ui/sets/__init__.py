@@ -26,6 +26,7 @@ class SetsFeature:
         self.queue = SetQueue(lambda: (services.store, services.client, services.prices))
         self.sets_window: QWidget | None = None
         self.window_hooks: list[Any] = []  # other features add to the workspace when it opens (ui/batches)
+        self.channels_hooks: list[Any] = []  # … and to each Channels dialog
         self.actionSets = QAction("&Sets Workspace…", window)
         self.actionSets.setObjectName("actionSets")
         self.actionSets.setShortcut(QKeySequence("Ctrl+Alt+S"))
@@ -72,6 +73,8 @@ class SetsFeature:
         out = exports_dir(self.services.data_dir) / f"channels-{version.id[:8]}"
         dialog = ChannelsDialog(self.services.store, self.queue, version, lambda: self.services.prices, out,
                                 self.window)
+        for hook in self.channels_hooks:
+            hook(dialog)
         if modal:
             dialog.exec()
         else:
