@@ -185,9 +185,9 @@ class BatchesPanel(QWidget):
             self.table.setItem(index, 0, _item(short_id(row.batch_id),
                                                f"{row.batch_id}\nsent {row.created_at[:19].replace('T', ' ')} UTC"))
             self.table.setItem(index, 1, _item(STATUS_TEXT.get(row.status, row.status)))
-            share = round(100 * (row.done + row.failed) / row.requests) if row.requests else 0
-            progress = f"{row.done}/{row.requests} ({share} %)" + (f" · {row.failed} failed" if row.failed else "")
-            self.table.setItem(index, 2, _item(progress))
+            progress = f"{row.done + row.failed}/{row.requests}" + (f" ({row.failed} failed)" if row.failed else "")
+            self.table.setItem(index, 2, _item(progress, f"{row.done} made, {row.failed} not made, "
+                                                         f"{row.requests - row.done - row.failed} to go"))
             self.table.setItem(index, 3, _item(row.eta))
             cost = ("≈ " if row.estimated else "") + f"${row.cost_usd:.3f}"
             tip = "Estimated at the batch price" if row.estimated else "Spent at the batch price (half the usual)"
