@@ -338,3 +338,30 @@ def test_channels_as_a_batch_deliver_exact_pixels_when_collected(run_cli, dev_se
     assert sizes == {"1080x1080", "1080x1920", "900x300"}
     history = _history(run_cli)
     assert all(v["parent_id"] == version_id for v in history if v["via"] == "batch")
+
+
+def test_a_collect_killed_from_outside_while_importing_resumes_without_duplicates(run_cli, dev_server, gptimg_home,
+                                                                                  tmp_path):
+    import signal
+
+    submitted = _submit(run_cli, _prompts(tmp_path, 12))
+    batch_id = submitted["batches"][0]["batch_id"]
+    _wait_remote(dev_server, batch_id, "completed")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("OPENAI_")}
+    env.update(OPENAI_BASE_URL=dev_server.url, OPENAI_API_KEY=API_KEY, GPTIMG_HOME=str(gptimg_home),
+               PYTHON_KEYRING_BACKEND="keyring.backends.null.Keyring")
+    proc = subprocess.Popen([sys.executable, "-m", "gptimg_desktop.cli", "batch", "collect", "--wait"],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env)
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and proc.poll() is None:
+        if (gptimg_home / "history.db").exists() and _history_without_resume(gptimg_home):
+            break  # the first image is in: kill it mid-import, as a power cut would
+        time.sleep(0.01)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait(timeout=30)
+
+    again = run_cli("batch", "collect", batch_id, "--json")
+    assert again.returncode == 0, again.stderr
+    [collected] = json.loads(again.stdout)
+    assert len(collected["versions"]) == 12 and len({v["custom_id"] for v in collected["versions"]}) == 12
+    assert len(_history_without_resume(gptimg_home)) == 12 and len(_ledger(gptimg_home)) == 12
