@@ -35,6 +35,7 @@ def run_cli(dev_server, gptimg_home):
         assert API_KEY not in proc.stdout and API_KEY not in proc.stderr
         return proc
 
+    run.home = gptimg_home
     return run
 
 
@@ -292,7 +293,6 @@ def test_batches_need_a_real_provider(tmp_path, gptimg_home):
 
 def test_set_batch_makes_the_anchor_now_and_the_other_items_in_one_batch(run_cli, dev_server, tmp_path):
     vi = ("--field", "brand=Lume", "--field", "colours=terracotta and cream", "--field", "tagline=Roasted slowly")
-    dev_server.batches.settings.update({"validate_seconds": 3.0})  # still running when `sets` looks
     proc = run_cli("set", "vi", "A friendly coffee roaster in Lisbon.", *vi, "--quality", "low", "--batch", "--json")
     assert proc.returncode == 0, proc.stderr
     data = json.loads(proc.stdout)
@@ -303,8 +303,14 @@ def test_set_batch_makes_the_anchor_now_and_the_other_items_in_one_batch(run_cli
     lines, errors = dev_server.batches.validate(
         dev_server.batches.get_file(dev_server.batches.get(batch["batch_id"]).input_file_id).data, batch["endpoint"])
     assert errors == [] and all(line["body"]["images"] for line in lines)
-    sets = json.loads(run_cli("sets", "--json").stdout)
-    assert sets[0]["done"] == 1
+    # Until a gptimg command collects the batch, the set has its anchor and every other item waiting on a job.
+    conn = sqlite3.connect(run_cli.home / "history.db")  # read directly: any gptimg command would collect
+    try:
+        items = conn.execute("SELECT item_id, status, job_id FROM set_items").fetchall()
+    finally:
+        conn.close()
+    assert sorted(status for _i, status, _j in items) == ["queued"] * batch["requests"] + ["succeeded"]
+    assert all(job for _i, _s, job in items)
 
     proc = run_cli("batch", "collect", "--wait", "--json")
     [collected] = json.loads(proc.stdout)
