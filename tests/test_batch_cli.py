@@ -253,7 +253,7 @@ def test_a_cancelled_batch_keeps_what_finished_and_cancels_the_rest(run_cli, dev
     dev_server.batches.settings.faults.append(BatchFault("hold", after_lines=1))
     submitted = _submit(run_cli, _prompts(tmp_path, 4))
     batch_id = submitted["batches"][0]["batch_id"]
-    deadline = time.monotonic() + 30
+    deadline = time.monotonic() + 60
     while dev_server.batches.get(batch_id).completed < 1 and time.monotonic() < deadline:
         time.sleep(0.05)
     proc = run_cli("batch", "cancel", batch_id)

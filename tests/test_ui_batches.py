@@ -14,7 +14,7 @@ from PySide6.QtWidgets import QPushButton, QSpinBox, QTableWidget
 from gptimg_desktop.devserver.batch_faults import BatchFault
 from gptimg_desktop.store.batches import BatchStore, via_for
 
-TIMEOUT_MS = 30_000
+TIMEOUT_MS = 60_000
 
 
 @pytest.fixture
