@@ -164,7 +164,7 @@ def test_an_expanded_canvas_is_saved_as_pixels_and_restored(qtbot, open_window, 
     first.open_image(str(_photo(tmp_path / "photo.png", (1024, 1024))))
     qtbot.waitUntil(lambda: not first.canvas.image().isNull(), timeout=5000)
     first.canvas.expand_canvas(0, 0, 512, 0)  # what Image → Expand Canvas does
-    first.source.modified = True
+    assert first.source.modified  # the document marks expanded pixels as changed
     expanded, mask = _array(first.canvas.image()), first.canvas.mask_array()
     assert expanded.shape[:2] == (1024, 1536) and mask[:, 1024:].all()
     first.prompt.set_prompt("Extend the beach to the right")

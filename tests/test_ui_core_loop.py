@@ -30,7 +30,8 @@ def _server(window):
 
 def _open(qtbot, window, path: str) -> None:
     window.open_image(path)
-    qtbot.waitUntil(lambda: window.document.source.path == path and window.document.source.version_id, timeout=TIMEOUT_MS)
+    qtbot.waitUntil(lambda: window.document.source.path == path and bool(window.document.source.version_id),
+                    timeout=TIMEOUT_MS)
 
 
 def _paint(window) -> None:
@@ -150,8 +151,9 @@ def test_references_stay_only_when_pinned_and_the_count_is_shown_beside_run(qtbo
     refs = [_photo(tmp_path / f"ref{i}.png", (512, 512)) for i in range(2)]
     window.tray.add_files(refs)
     qtbot.waitUntil(lambda: window.tray.count() == 2 and not window.tray.is_loading(), timeout=TIMEOUT_MS)
-    label = window.findChild(QLabel, "referenceCount")
+    label = window.prompt.findChild(QLabel, "referenceCount")  # beside Run
     assert label is not None and label.text() == "+2 references" and label.isVisible()
+    assert window.tray.findChild(QLabel, "referenceCount").text() == "+2 references"  # the tray says the same
     window.tray.cards()[1].pin_button.click()
     _open(qtbot, window, _photo(tmp_path / "next.png", (1024, 1024)))
     assert [r.path for r in window.tray.references()] == [refs[1]]

@@ -496,9 +496,14 @@ class PromptPanel(QWidget):
 
     # ================================================================== run
     def request_run(self) -> bool:
-        """Validate and emit runRequested; on a refused request show why inline. Returns whether it ran."""
+        """Validate and emit runRequested; on a refused request show why inline. Returns whether it ran.
+
+        While editing, the canvas size is the document's to check (the window offers to crop or pad it)."""
         try:
-            self.to_request().validate()
+            request = self.to_request()
+            if self._canvas_size is not None:
+                request = request.with_changes(size="auto")
+            request.validate()
         except RequestRefused as refused:
             self.set_error(refused.message)
             self._focus_param(refused.param)

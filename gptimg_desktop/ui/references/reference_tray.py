@@ -27,6 +27,7 @@ from PySide6.QtGui import (
 from PySide6.QtWidgets import QFileDialog, QHBoxLayout, QLabel, QPushButton, QScrollArea, QVBoxLayout, QWidget
 
 from ...core.prompt_roles import normalise_role, role_wording
+from ...editor.references import reference_count_text
 from ..common.panel_widgets import MessageStrip, hint_label
 from ..theme.icons import icon
 from ..theme.style import SPACING, Colors, set_role
@@ -376,7 +377,9 @@ class ReferenceTray(QWidget):
             card.show()
         self.empty_hint.setVisible(not self._entries)
         n = len(self._entries)
-        self.count_label.setText(f"{n} of {self._limit}")
+        # The tray and the label beside Run say the same thing: how many references go with the next run.
+        self.count_label.setText(reference_count_text(self.count()))
+        self.count_label.setToolTip(f"{n} of {self._limit} places used")
         self.setAccessibleDescription(self.header_text())
         canvas_note = f"With the canvas image, at most {self._limit + 1} images go into one edit."
         full = n >= self._limit

@@ -13,6 +13,7 @@ from PySide6.QtWidgets import QFileDialog
 
 from ...editor.background import run_background
 from ...editor.qimages import qimage_to_array
+from ...editor.ui_settings import LAST_DIR
 
 if TYPE_CHECKING:
     from .main_window import MainWindow
@@ -105,5 +106,5 @@ class ExportActions(QObject):
         if error:
             w.prompt.set_error(f"Export failed: {error}. Check the folder is writable and try again.")
         else:
-            w.settings.setValue("files/last_dir", str(Path(path).parent))
+            LAST_DIR.write(w.settings, str(Path(path).parent))
             w.statusBar().showMessage(f"Exported {path}", 6000)

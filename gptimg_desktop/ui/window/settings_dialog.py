@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from PySide6.QtCore import QSettings, Qt, QUrl
+from PySide6.QtCore import Qt, QUrl
 from PySide6.QtGui import QDesktopServices
 from PySide6.QtWidgets import (
     QCheckBox,
@@ -42,6 +42,7 @@ from ...provider.keys import (
     remember_for_session,
     set_api_key,
 )
+from ...store.paths import set_data_dir_choice
 
 PROVIDERS = (
     ("demo", "Demo (local server, no key)"),
@@ -364,7 +365,7 @@ class SettingsDialog(QDialog):
         self.store.set_setting("prices", self.price_table_value().to_dict())
         self.store.set_setting("transparent_preview", self.transparent_preview.isChecked())
         if self._new_data_dir and not os.environ.get("GPTIMG_HOME"):
-            QSettings("gptimg-desktop", "gptimg-desktop").setValue("data/dir", self._new_data_dir)
+            set_data_dir_choice(Path(self._new_data_dir))  # takes effect at the next start
         super().accept()
 
     def _show_error(self, text: str) -> None:
