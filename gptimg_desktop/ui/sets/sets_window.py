@@ -202,7 +202,8 @@ class SetsWindow(QMainWindow):
 
     def open_set(self, set_id: str) -> None:
         self.set_id = set_id
-        record = set_store.get_set(self.store, set_id)
+        record = set_store.reconcile(self.store, set_id) if not self.queue.is_busy() else set_store.get_set(
+            self.store, set_id)
         self.waiting_for_approval = (not record.anchor_approved and record.anchor is not None
                                      and record.anchor.status == set_store.FINISHED)
         self.grid.show_items(record.items, keep_thumbs=False)
