@@ -141,7 +141,7 @@ def test_channels_write_exact_sizes(run_cli, dev_server, tmp_path):
     rows = json.loads(proc.stdout)
     assert [r["size"] for r in rows] == ["1080x1080", "1080x1920", "1584x396", "900x300"]
     for row in rows:
-        assert {"preset", "size", "api_size", "version_id", "files", "cost_usd"} <= set(row)
+        assert set(row) == {"preset", "size", "api_size", "version_id", "files", "cost_usd"}
         with Image.open(row["files"][0]) as img:
             assert f"{img.width}x{img.height}" == row["size"]
         assert is_valid(get_model("gpt-image-2"), parse_size(row["api_size"]))

@@ -183,5 +183,28 @@ def test_channels_deliver_exact_pixels_and_keep_the_api_result(store, client, de
         assert req.files[0][3] == version.path.read_bytes()
         made = store.get_version(result.version_id)
         assert made.parent_id == version.id and made.size == str(result.plan.api_size)
-        assert set(result.to_json()) >= {"preset", "size", "api_size", "version_id", "files", "cost_usd"}
-    assert results[2].plan.ratio_clamped and "note" in results[2].to_json()
+        assert set(result.to_json()) == {"preset", "size", "api_size", "version_id", "files", "cost_usd"}
+    assert results[2].plan.ratio_clamped and "cropped" in (results[2].plan.note or "")
+
+
+def test_reconcile_links_a_job_finished_elsewhere_and_marks_a_failed_one(store, client):
+    runner = SetRunner(store, client)
+    record = runner.record(_plan())
+    runner.run_item(record.id, "logo")
+    set_store.set_anchor_approved(store, record.id)
+    item = set_store.get_set(store, record.id).items[0]
+    assert item.job_id is not None  # linked when the job was recorded, before sending
+    # A job recorded for an item by a run that died, whose paid answer was finished at the next start:
+    from gptimg_desktop.core.pricing import Usage
+
+    job = store.create_job({"prompt": "x"}, "generate", "gpt-image-2", "x", None, None, [], None, None)
+    set_store.update_item(store, record.id, "business-card", "running", job_id=job.id)
+    anchor_file = store.get_version(item.version_id).path.read_bytes()
+    store.add_version(job.id, anchor_file, "png", 1024, 1024, "low", 0, Usage(), 0.01, 1)
+    store.mark_succeeded(job.id)
+    failed_job = store.create_job({"prompt": "y"}, "generate", "gpt-image-2", "y", None, None, [], None, None)
+    set_store.update_item(store, record.id, "avatar", "running", job_id=failed_job.id)
+    store.mark_failed(failed_job.id, "The connection dropped.")
+    fixed = {i.item_id: i for i in set_store.reconcile(store, record.id).items}
+    assert fixed["business-card"].status == "succeeded" and fixed["business-card"].version_id
+    assert fixed["avatar"].status == "failed" and fixed["avatar"].error == "The connection dropped."

@@ -61,6 +61,8 @@ def test_set_run_through_the_gui_approve_anchor_grid_rerun_export(window, qtbot,
     for item in record.items[1:]:
         assert window.store.get_version(item.version_id).parent_id == anchor_id
 
+    assert not sets_window.approve_button.isEnabled()  # nothing left to make
+
     # Re-run one item: a new version replaces it in the set.
     old = record.items[2].version_id
     grid.select_item("avatar")
@@ -113,3 +115,25 @@ def test_channels_dialog_delivers_exact_sizes(window, qtbot, tmp_path):
             sizes[result.plan.preset.name] = img.size
     assert sizes == {"instagram-post": (1080, 1080), "story": (1080, 1920), "linkedin-banner": (1584, 396)}
     assert dialog.results_list.count() == 3 and "Delivered 3 file(s)" in dialog.status.text()
+
+
+def test_cancelled_items_can_be_made_later_with_make_the_rest(window, qtbot):
+    sets_window = window.sets.open_sets()
+    _fill_vi(sets_window, qtbot)
+    queue = window.sets.queue
+    with qtbot.waitSignal(queue.anchorWaiting, timeout=TIMEOUT):
+        sets_window.run_set()
+    qtbot.waitUntil(lambda: not queue.is_busy(), timeout=TIMEOUT)
+    # Cancel on the worker, as the first item starts: deterministic, nothing more is sent.
+    queue.itemStarted.connect(lambda *_: queue.cancel(), Qt.ConnectionType.DirectConnection)
+    with qtbot.waitSignal(queue.setFinished, timeout=TIMEOUT):
+        sets_window.approve_anchor()
+    qtbot.waitUntil(lambda: not queue.is_busy(), timeout=TIMEOUT)
+    queue.itemStarted.disconnect()
+    assert [sets_window.grid.status_of(i) for i in ("business-card", "avatar")] == ["cancelled", "cancelled"]
+    assert sets_window.approve_button.text() == "Make the rest" and sets_window.approve_button.isEnabled()
+    with qtbot.waitSignal(queue.setFinished, timeout=TIMEOUT):
+        qtbot.mouseClick(sets_window.approve_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: not queue.is_busy(), timeout=TIMEOUT)
+    assert set_store.get_set(window.store, sets_window.set_id).done == 3
+    assert "Set finished" in sets_window.status.text()

@@ -238,11 +238,11 @@ def _run_set(args: argparse.Namespace, store: Any, plan: SetPlan) -> int:
 
 # ---------------------------------------------------------------------------------------------- sets
 def cmd_sets(args: argparse.Namespace) -> int:
-    from ..store.sets import list_sets
+    from ..store.sets import list_sets, reconcile
 
-    store = _open_store()
+    store = _open_store()  # also finishes paid answers a killed run left behind
     try:
-        records = list_sets(store)
+        records = [reconcile(store, r.id) if r.done < len(r.items) else r for r in list_sets(store)]
     finally:
         store.close()
     if args.json:

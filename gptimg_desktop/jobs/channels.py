@@ -42,8 +42,8 @@ class ChannelResult:
         return self.error is None
 
     def to_json(self) -> dict[str, object]:
-        """The `gptimg channels --json` shape (a CLI contract: add keys, never rename)."""
-        data: dict[str, object] = {
+        """The `gptimg channels --json` shape, exactly the issue's keys (notes and errors go to stderr)."""
+        return {
             "preset": self.plan.preset.name,
             "size": str(self.plan.target),
             "api_size": str(self.plan.api_size),
@@ -51,11 +51,6 @@ class ChannelResult:
             "files": list(self.files),
             "cost_usd": self.cost_usd,
         }
-        if self.plan.note:
-            data["note"] = self.plan.note
-        if self.error:
-            data["error"] = self.error
-        return data
 
 
 def channel_model(version: Version) -> str:

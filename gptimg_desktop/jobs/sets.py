@@ -21,8 +21,9 @@ from ..core.requests import ImageRequest
 from ..core.set_plan import ItemRequest, SetPlan
 from ..provider.client import CancelToken, ImagesClient
 from ..provider.errors import ProviderError
+from ..provider.events import PartialImage
 from ..store import sets as set_store
-from ..store.history import HistoryStore, Version
+from ..store.history import HistoryStore, Job, Version
 from ..store.sets import SetItemRecord, SetRecord
 from .pipeline import JobListener, JobPipeline, JobSpec, PreparedJob, prepare
 
@@ -99,6 +100,27 @@ def plan_job_specs(plan: SetPlan, anchor_image: str | Path | None, project: str 
     return out
 
 
+class _ItemJobs(JobListener):
+    """Links the item to its job as soon as the job is recorded (before sending), so a paid answer recovered
+    after a crash finds its way back into the set (store.sets.reconcile); forwards everything else."""
+
+    def __init__(self, store: HistoryStore, set_id: str, item_id: str, inner: JobListener) -> None:
+        self.store, self.set_id, self.item_id, self.inner = store, set_id, item_id, inner
+
+    def job_recorded(self, job: Job) -> None:
+        set_store.update_item(self.store, self.set_id, self.item_id, "running", job_id=job.id)
+        self.inner.job_recorded(job)
+
+    def stage(self, job_id: str, text: str) -> None:
+        self.inner.stage(job_id, text)
+
+    def partial(self, job_id: str, partial: PartialImage, expected: int) -> None:
+        self.inner.partial(job_id, partial, expected)
+
+    def retrying(self, job_id: str, attempt: int, delay: float, error: ProviderError) -> None:
+        self.inner.retrying(job_id, attempt, delay, error)
+
+
 class SetRunner:
     """Runs sets against one provider and records them in one history."""
 
@@ -122,7 +144,7 @@ class SetRunner:
                      cancel: CancelToken | None = None) -> SetOutcome:
         """Make whatever is left: the anchor if it is not done, then (once approved) the unfinished items."""
         listener = listener or SetListener()
-        record = set_store.get_set(self.store, set_id)
+        record = set_store.reconcile(self.store, set_id)
         outcome = SetOutcome(record)
         anchor = record.anchor
         assert anchor is not None
@@ -175,7 +197,8 @@ class SetRunner:
         try:
             spec = item_job_spec(self.store, record, item_id)
             prepared: PreparedJob = prepare(spec)
-            result = self.pipeline.run(spec, listener, cancel, prepared=prepared)
+            result = self.pipeline.run(spec, _ItemJobs(self.store, set_id, item_id, listener), cancel,
+                                       prepared=prepared)
             if result.status == "succeeded" and result.versions:
                 version, status = result.versions[0], set_store.FINISHED
                 set_store.update_item(self.store, set_id, item_id, status, job_id=result.job.id,

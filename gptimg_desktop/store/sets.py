@@ -157,6 +157,26 @@ def update_item(
             raise RecordNotFound(f"Set {set_id} has no item '{item_id}'.")
 
 
+def reconcile(store: HistoryStore, set_id: str) -> SetRecord:
+    """Bring items whose run ended elsewhere up to date from their jobs: a job finished later (a paid answer
+    recovered at the next start) gives the item its version; a job that failed, was cancelled or interrupted
+    gives the item that status. Items whose job is still queued or running are left alone."""
+    record = get_set(store, set_id)
+    for item in record.items:
+        if item.status == FINISHED or item.job_id is None:
+            continue
+        job = store.get_job(item.job_id)
+        if job is None:
+            continue
+        versions = store.versions_for_job(job.id)
+        if versions:
+            update_item(store, set_id, item.item_id, FINISHED, version_id=versions[0].id)
+        elif job.status in ("failed", "cancelled", "interrupted") and item.status in ("queued", "running"):
+            status = "cancelled" if job.status == "cancelled" else "failed"
+            update_item(store, set_id, item.item_id, status, error=job.error or "The job did not finish.")
+    return get_set(store, set_id)
+
+
 def set_anchor_approved(store: HistoryStore, set_id: str, approved: bool = True) -> None:
     with store.write_transaction() as conn:
         if conn.execute("UPDATE sets SET anchor_approved = ? WHERE id = ?", (int(approved), set_id)).rowcount == 0:
@@ -207,6 +227,7 @@ __all__ = [
     "export_set_bundle",
     "get_set",
     "list_sets",
+    "reconcile",
     "replace_anchor",
     "set_anchor_approved",
     "update_item",

@@ -3,8 +3,6 @@ its sizes, estimate and budget check. It only builds a SetPlan; running is the w
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtWidgets import (
     QComboBox,
@@ -270,7 +268,3 @@ class SetForm(QWidget):
             del self._refs[row]
             self.ref_list.takeItem(row)
             self._changed()
-
-    @staticmethod
-    def reference_exists(path: str) -> bool:
-        return Path(path).is_file()

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from PySide6.QtCore import QRect, QSize, Qt
 from PySide6.QtGui import QColor, QFont, QIcon, QImage, QPainter, QPen, QPixmap
 from PySide6.QtWidgets import QAbstractItemView, QListView, QListWidget, QListWidgetItem, QWidget
@@ -56,8 +58,6 @@ class SetGrid(QListWidget):
     def set_status(self, item_id: str, status: str) -> None:
         record = self._items.get(item_id)
         if record is not None:
-            from dataclasses import replace
-
             self.update_item(replace(record, status=status))
 
     def set_thumbnail(self, item_id: str, image: QImage) -> None:

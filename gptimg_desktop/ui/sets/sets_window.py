@@ -54,6 +54,7 @@ class SetsWindow(QMainWindow):
         self._project = project or (lambda: DEFAULT_PROJECT)
         self.set_id: str | None = None
         self.waiting_for_approval = False
+        self.unfinished = False  # the anchor is approved but some items are not made (cancelled, failed)
         self.last_message = ""
         self.form = SetForm(library, prices(), self)
         self._build()
@@ -169,9 +170,11 @@ class SetsWindow(QMainWindow):
         return answer == QMessageBox.StandardButton.Yes
 
     def approve_anchor(self) -> None:
-        if self.set_id and self.waiting_for_approval:
-            self.waiting_for_approval = False
-            self._message("Anchor approved: making the other items as edits of it…")
+        """Approve the anchor and make the other items; on an approved set, make the items still missing."""
+        if self.set_id and (self.waiting_for_approval or self.unfinished):
+            self._message("Anchor approved: making the other items as edits of it…" if self.waiting_for_approval
+                          else "Making the items that are still missing…")
+            self.waiting_for_approval = self.unfinished = False
             self.queue.approve_and_continue(self.set_id)
             self._update_buttons()
 
@@ -199,7 +202,8 @@ class SetsWindow(QMainWindow):
 
     def open_set(self, set_id: str) -> None:
         self.set_id = set_id
-        record = set_store.get_set(self.store, set_id)
+        record = set_store.reconcile(self.store, set_id) if not self.queue.is_busy() else set_store.get_set(
+            self.store, set_id)
         self.waiting_for_approval = (not record.anchor_approved and record.anchor is not None
                                      and record.anchor.status == set_store.FINISHED)
         self.grid.show_items(record.items, keep_thumbs=False)
@@ -260,6 +264,8 @@ class SetsWindow(QMainWindow):
 
     def _summarise(self, record: set_store.SetRecord, stopped: str = "") -> None:
         others = len(record.items) - 1
+        self.unfinished = record.anchor_approved and record.done < len(record.items)
+        self.approve_button.setText("Approve anchor" if not self.unfinished else "Make the rest")
         if self.waiting_for_approval:
             self._message(f"The anchor is ready. Approve it to make the other {others} item(s) from it, or "
                           "replace it.")
@@ -297,7 +303,7 @@ class SetsWindow(QMainWindow):
         busy = self.queue.is_busy()
         has_set = self.set_id is not None
         self.run_button.setEnabled(self.form.plan is not None and not busy)
-        self.approve_button.setEnabled(has_set and self.waiting_for_approval and not busy)
+        self.approve_button.setEnabled(has_set and (self.waiting_for_approval or self.unfinished) and not busy)
         self.replace_button.setEnabled(has_set and not busy)
         self.rerun_button.setEnabled(has_set and not busy and self.grid.current_item_id() is not None)
         self.export_button.setEnabled(has_set and not busy)
