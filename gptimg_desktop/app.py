@@ -12,6 +12,7 @@ import logging
 import os
 import sys
 from pathlib import Path
+from typing import Any
 
 from . import __version__
 
@@ -49,6 +50,8 @@ class AppServices:
         except Exception:  # recovery must never stop the app from opening
             log.exception("recovering paid answers failed")
         self.jobs = JobQueue(lambda: JobPipeline(self.store, self.client, self.prices))
+        self.close_hooks: list = []  # features that must stop before the store closes (the batch monitor)
+        self.sets: Any = None  # the Sets feature (ui/sets), attached by create_window
 
     @property
     def provider_label(self) -> str:
@@ -73,6 +76,10 @@ class AppServices:
         old_choice.close()
 
     def close(self) -> None:
+        for hook in self.close_hooks:
+            hook()
+        if self.sets is not None:
+            self.sets.close()
         self.jobs.shutdown()
         self.client.close()
         self.choice.close()
@@ -162,6 +169,12 @@ def create_window(environ=os.environ, demo_delay: float = 0.35, force_demo: bool
     window.autosave.watch_close(window)
     window.autosave.message.connect(lambda text: window.statusBar().showMessage(text, 15000))
     window.autosave.restore()
+    from .ui.sets import install_sets
+
+    services.sets = install_sets(window, services)  # the Sets workspace and Channels… (ui/sets)
+    from .ui.batches import install_batches
+
+    install_batches(window, services)  # the Batches tab (and the Sets workspace's batch choice); resumes batches
     window.destroyed.connect(lambda *_: services.close())
     app.aboutToQuit.connect(services.close)
     return window

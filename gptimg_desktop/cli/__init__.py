@@ -24,7 +24,7 @@ EXIT_OK, EXIT_FAILED, EXIT_REFUSED = 0, 1, 2
 
 # Command families that live in their own modules of this package. Each module has
 # `register(sub) -> dict[str, handler]`: it adds its parsers and returns its handlers by command name.
-FEATURE_COMMANDS: tuple[str, ...] = ()
+FEATURE_COMMANDS: tuple[str, ...] = ("sets", "batch")
 PRICES_SETTING = "prices"
 
 
@@ -111,6 +111,9 @@ def _open_store():
     if getattr(store, "recovered_from", None):
         _progress(f"The history database was damaged; it was moved to {store.recovered_from} and a new one started.")
     _recover_paid_answers(store)
+    from .batch import resume_batches
+
+    resume_batches(store)  # finished batches land in the history at the next command, whichever it is
     return store
 
 
@@ -258,7 +261,10 @@ def cmd_history(args) -> int:
         versions = store.list_versions(project=args.project, limit=args.limit,
                                        starred=True if getattr(args, "starred", False) else None)
         if args.json:
-            print(json.dumps([version_to_json(v) for v in versions], indent=2))
+            from ..store.batches import via_for
+
+            via = via_for(store, {v.job_id for v in versions})
+            print(json.dumps([{**version_to_json(v), "via": via[v.job_id]} for v in versions], indent=2))
             return EXIT_OK
         if not versions:
             _progress("No versions yet. Try: gptimg generate \"a lighthouse at dusk\"")

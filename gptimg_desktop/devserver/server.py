@@ -23,8 +23,10 @@ from urllib.parse import parse_qsl, urlsplit
 
 from ..core.models import MODELS
 from . import api_errors as errors
-from . import render, responses
+from . import batch_routes, render, responses
 from .api_errors import ApiError
+from .batch_faults import BATCH_ENV, settings_from_env
+from .batches import BatchService
 from .faults import Fault, FaultQueue, fault_error, faults_from_json
 from .intake import ImageCall, RecordedRequest, build_call, read_body
 
@@ -88,6 +90,8 @@ class DevServer:
         self._stopping = threading.Event()
         self._lock = threading.Lock()
         self._connections: set[socket.socket] = set()
+        self.batches = BatchService(self._stopping, settings_from_env(os.environ.get(BATCH_ENV)))  # Files + Batch API
+        self.batches.allow_transparent = allow_transparent
 
     # ------------------------------------------------------------------ lifecycle
     def start(self) -> None:
@@ -278,6 +282,8 @@ class _Handler(BaseHTTPRequestHandler):
             return self._models(record, path)
         if method == "GET" and path == "/health":
             return self._send_bytes(200, b"ok", "text/plain; charset=utf-8")
+        if batch_routes.handles(path):
+            return batch_routes.route(self, record, body)
         if path == "/__faults" and method in ("GET", "POST", "DELETE"):
             return self._fault_control(method, body)
         raise errors.invalid_url(method, path)

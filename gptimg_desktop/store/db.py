@@ -147,6 +147,91 @@ def _migrate_to_v2(conn: sqlite3.Connection) -> None:
     conn.execute("ALTER TABLE jobs ADD COLUMN owner_started TEXT")
 
 
+def _migrate_sets(conn: sqlite3.Connection) -> None:
+    """Sets made from one template and brief, and their items (see store/sets.py); new tables only."""
+    conn.execute(
+        """CREATE TABLE IF NOT EXISTS sets (
+            id TEXT PRIMARY KEY,
+            template_id TEXT NOT NULL,
+            template_name TEXT NOT NULL DEFAULT '',
+            brief TEXT NOT NULL DEFAULT '',
+            project TEXT NOT NULL,
+            plan_json TEXT NOT NULL DEFAULT '{}',
+            anchor_item TEXT NOT NULL,
+            anchor_approved INTEGER NOT NULL DEFAULT 0,
+            created_at TEXT NOT NULL
+        )"""
+    )
+    conn.execute(
+        """CREATE TABLE IF NOT EXISTS set_items (
+            set_id TEXT NOT NULL REFERENCES sets(id) ON DELETE CASCADE,
+            item_id TEXT NOT NULL,
+            position INTEGER NOT NULL,
+            name TEXT NOT NULL DEFAULT '',
+            anchor INTEGER NOT NULL DEFAULT 0,
+            kind TEXT NOT NULL DEFAULT 'edit',
+            prompt TEXT NOT NULL DEFAULT '',
+            size TEXT NOT NULL DEFAULT 'auto',
+            quality TEXT NOT NULL DEFAULT 'auto',
+            status TEXT NOT NULL DEFAULT 'planned',
+            job_id TEXT REFERENCES jobs(id) ON DELETE SET NULL,
+            version_id TEXT REFERENCES versions(id) ON DELETE SET NULL,
+            error TEXT,
+            updated_at TEXT NOT NULL,
+            PRIMARY KEY (set_id, item_id)
+        )"""
+    )
+    conn.execute("CREATE INDEX IF NOT EXISTS sets_created ON sets(created_at)")
+    conn.execute("CREATE INDEX IF NOT EXISTS set_items_version ON set_items(version_id)")
+
+
+def _migrate_batches(conn: sqlite3.Connection) -> None:
+    """Batch API runs (store/batches.py): each batch, each of its lines' link to a job, and ledger rows marked
+    with how they were paid for ("batch" at half price). Independent of other migrations."""
+    conn.execute(
+        """CREATE TABLE IF NOT EXISTS batches (
+            id TEXT PRIMARY KEY,
+            remote_id TEXT UNIQUE,
+            endpoint TEXT NOT NULL,
+            status TEXT NOT NULL DEFAULT 'prepared',
+            project_id INTEGER REFERENCES projects(id) ON DELETE SET NULL,
+            input_file TEXT NOT NULL,
+            input_file_id TEXT,
+            output_file_id TEXT,
+            error_file_id TEXT,
+            requests INTEGER NOT NULL DEFAULT 0,
+            completed INTEGER NOT NULL DEFAULT 0,
+            failed INTEGER NOT NULL DEFAULT 0,
+            errors_json TEXT,
+            estimate_usd REAL NOT NULL DEFAULT 0,
+            estimate_credits INTEGER NOT NULL DEFAULT 0,
+            created_at TEXT NOT NULL,
+            submitted_at TEXT,
+            finished_at TEXT,
+            collected_at TEXT,
+            collector_pid INTEGER,
+            collector_started TEXT,
+            note TEXT
+        )"""
+    )
+    conn.execute(
+        """CREATE TABLE IF NOT EXISTS batch_lines (
+            batch_id TEXT NOT NULL REFERENCES batches(id) ON DELETE CASCADE,
+            custom_id TEXT NOT NULL,
+            job_id TEXT REFERENCES jobs(id) ON DELETE SET NULL,
+            line_no INTEGER NOT NULL,
+            state TEXT NOT NULL DEFAULT 'pending'
+                CHECK (state IN ('pending', 'imported', 'failed', 'expired', 'cancelled', 'resubmitted')),
+            message TEXT,
+            PRIMARY KEY (batch_id, custom_id)
+        )"""
+    )
+    conn.execute("CREATE INDEX IF NOT EXISTS batch_lines_job ON batch_lines(job_id)")
+    conn.execute("CREATE INDEX IF NOT EXISTS batches_created ON batches(created_at)")
+    if "via" not in {row[1] for row in conn.execute("PRAGMA table_info(ledger)")}:
+        conn.execute("ALTER TABLE ledger ADD COLUMN via TEXT")
+
+
 def _migrate_original_kind(conn: sqlite3.Connection) -> None:
     """Jobs may be of kind 'original': an opened file recorded as a root version, with no request and no cost.
 
@@ -168,8 +253,11 @@ def _migrate_original_kind(conn: sqlite3.Connection) -> None:
         conn.execute("PRAGMA writable_schema = OFF")
 
 
-# MIGRATIONS[i] upgrades a database at user_version i to i + 1. Append only.
-MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [_migrate_to_v1, _migrate_to_v2, _migrate_original_kind]
+# MIGRATIONS[i] upgrades a database at user_version i to i + 1. Append only. (Each feature's migration checks what
+# is already there, so the integrator may order the three independent ones as the branches land.)
+MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [
+    _migrate_to_v1, _migrate_to_v2, _migrate_original_kind, _migrate_sets, _migrate_batches,
+]
 SCHEMA_VERSION = len(MIGRATIONS)
 
 

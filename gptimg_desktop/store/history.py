@@ -387,7 +387,8 @@ class HistoryStore:
         """
         with self._tx() as conn:
             rows = conn.execute("SELECT * FROM jobs WHERE status IN ('queued', 'running')").fetchall()
-            ids = [r["id"] for r in rows if self._owner_gone(r)]
+            # A job waiting in a Batch API run is the provider's to finish, not a crashed process's (store/batches.py).
+            ids = [r["id"] for r in rows if self._owner_gone(r) and '"via": "batch"' not in (r["params_json"] or "")]
             conn.executemany(
                 "UPDATE jobs SET status = 'interrupted', finished_at = ?, error = COALESCE(error, ?) WHERE id = ?",
                 [(self._now(), INTERRUPTED_MESSAGE, job_id) for job_id in ids],

@@ -92,6 +92,7 @@ class HistoryView(QWidget):
     starToggled = Signal(str, bool)
     exportRequested = Signal(str)
     exportBranchRequested = Signal(str)
+    channelsRequested = Signal(str)  # re-render for channel sizes (ui/sets)
     projectChanged = Signal(str)  # the project filter; ALL_PROJECTS ("") for all
 
     def __init__(self, store, parent: QWidget | None = None) -> None:
@@ -509,6 +510,7 @@ class HistoryView(QWidget):
         menu.addSeparator()
         add("historyExport", "Export…", lambda: self.exportRequested.emit(v))
         add("historyExportBranch", "Export branch…", lambda: self.exportBranchRequested.emit(v))
+        add("historyChannels", "Channels…", lambda: self.channelsRequested.emit(v))
         return menu
 
     def _context_menu(self, pos: QPoint) -> None:

@@ -1,0 +1,38 @@
+"""The Batches feature of the editor: the panel, and ``install_batches`` which puts it in a window."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ...jobs.batch_monitor import BatchMonitor
+from .batches_panel import BatchesPanel
+from .notify import notify
+from .set_batch import add_channels_batch_button, add_set_batch_button
+
+
+def install_batches(window: Any, services: Any) -> BatchesPanel:
+    """Add the Batches tab beside History and Jobs, wire it to the window, and resume unfinished batches."""
+    monitor = BatchMonitor(services.store, lambda: services.choice.config, lambda: services.prices)
+    window.batch_monitor = monitor  # no Qt parent: it must outlive the window until the services close
+    panel = BatchesPanel(monitor, window.build_spec, lambda: window.project, window)
+    window.bottom_tabs.addTab(panel, "Batches")
+    panel.runNowRequested.connect(window.run)
+
+    def finished(batch_id: str, status: str, versions: int, failed: int) -> None:
+        window.history.refresh()  # results land in history like any other version
+        window._update_totals()  # noqa: SLF001 - the window's own refresh of the spending label
+        text = f"{versions} new version(s) in the history" + (f"; {failed} not made." if failed else ".")
+        notify(window, f"Batch {status}", f"{batch_id}: {text}")
+
+    monitor.batchFinished.connect(finished)
+    sets = getattr(window, "sets", None)
+    if sets is not None and hasattr(sets, "window_hooks"):  # the Sets workspace (ui/sets), when present
+        sets.window_hooks.append(lambda sets_window: add_set_batch_button(sets_window, monitor))
+        sets.channels_hooks.append(lambda dialog: add_channels_batch_button(dialog, monitor))
+    services.close_hooks.append(monitor.close)
+    window.batches_panel = panel
+    monitor.start()
+    return panel
+
+
+__all__ = ["BatchesPanel", "add_set_batch_button", "install_batches", "notify"]

@@ -1,0 +1,139 @@
+"""The Sets workspace and Channels… driven through real widgets against the app's local demo server."""
+
+from __future__ import annotations
+
+import json
+
+from PIL import Image
+from PySide6.QtCore import Qt
+
+from gptimg_desktop.store import sets as set_store
+
+TIMEOUT = 60_000
+
+
+def _fill_vi(sets_window, qtbot):
+    form = sets_window.form
+    form.select_template("vi")
+    qtbot.keyClicks(form.brief, "A friendly coffee roaster in Lisbon.")
+    form.set_field("brand", "Lume")
+    form.replan()
+    assert form.plan is None and "colours" in form.problem_label.text()
+    assert not sets_window.run_button.isEnabled()
+    form.set_field("colours", "terracotta and cream")
+    form.replan()
+    assert form.plan is not None and len(form.plan.items) == 7
+    # Keep the run short: untick all but two items (the anchor cannot be unticked).
+    for row in range(form.table.rowCount()):
+        cell = form.table.item(row, 0)
+        if cell.data(Qt.ItemDataRole.UserRole) not in ("logo", "business-card", "avatar"):
+            cell.setCheckState(Qt.CheckState.Unchecked)
+    form.replan()
+    assert [i.id for i in form.plan.items] == ["logo", "business-card", "avatar"]
+    assert "credits" in form.estimate.text() and "$" in form.estimate.text()
+    assert "budget" in sets_window.budget_label.text().lower()
+
+
+def test_set_run_through_the_gui_approve_anchor_grid_rerun_export(window, qtbot, tmp_path):
+    sets_window = window.sets.open_sets()
+    qtbot.waitExposed(sets_window)
+    _fill_vi(sets_window, qtbot)
+    queue = window.sets.queue
+
+    with qtbot.waitSignal(queue.anchorWaiting, timeout=TIMEOUT):
+        qtbot.mouseClick(sets_window.run_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: not queue.is_busy(), timeout=TIMEOUT)
+    grid = sets_window.grid
+    assert grid.count() == 3
+    assert [grid.status_of(i) for i in ("logo", "business-card", "avatar")] == ["succeeded", "planned", "planned"]
+    assert sets_window.approve_button.isEnabled() and "Approve" in sets_window.status.text()
+    qtbot.waitUntil(lambda: grid.has_thumbnail("logo"), timeout=TIMEOUT)
+
+    with qtbot.waitSignal(queue.setFinished, timeout=TIMEOUT):
+        qtbot.mouseClick(sets_window.approve_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: not queue.is_busy(), timeout=TIMEOUT)
+    assert [grid.status_of(i) for i in ("logo", "business-card", "avatar")] == ["succeeded"] * 3
+    assert "Set finished" in sets_window.status.text()
+    qtbot.waitUntil(lambda: grid.has_thumbnail("avatar"), timeout=TIMEOUT)
+    record = set_store.get_set(window.store, sets_window.set_id)
+    assert record.done == 3 and record.anchor_approved and record.project == window.project
+    anchor_id = record.anchor.version_id
+    for item in record.items[1:]:
+        assert window.store.get_version(item.version_id).parent_id == anchor_id
+
+    assert not sets_window.approve_button.isEnabled()  # nothing left to make
+
+    # Re-run one item: a new version replaces it in the set.
+    old = record.items[2].version_id
+    grid.select_item("avatar")
+    assert sets_window.rerun_button.isEnabled()
+    with qtbot.waitSignal(queue.setFinished, timeout=TIMEOUT):
+        qtbot.mouseClick(sets_window.rerun_button, Qt.MouseButton.LeftButton)
+    assert set_store.get_set(window.store, sets_window.set_id).items[2].version_id != old
+
+    # Export as a folder with contact sheet and manifest.
+    dest = tmp_path / "delivery"
+    with qtbot.waitSignal(queue.exported, timeout=TIMEOUT):
+        sets_window.export_to(dest)
+    manifest = json.loads((dest / "manifest.json").read_text())
+    assert [i["id"] for i in manifest["items"]] == ["logo", "business-card", "avatar"]
+    assert (dest / "contact-sheet.png").is_file() and "Exported 3 image(s)" in sets_window.last_message
+
+    # Replace the anchor: the other items go back to planned and wait for the new anchor's approval.
+    with qtbot.waitSignal(queue.anchorWaiting, timeout=TIMEOUT):
+        qtbot.mouseClick(sets_window.replace_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: not queue.is_busy(), timeout=TIMEOUT)
+    replaced = set_store.get_set(window.store, sets_window.set_id)
+    assert replaced.anchor.version_id != anchor_id and not replaced.anchor_approved
+    assert [grid.status_of(i) for i in ("business-card", "avatar")] == ["planned", "planned"]
+    assert sets_window.approve_button.isEnabled()
+
+
+def test_channels_dialog_delivers_exact_sizes(window, qtbot, tmp_path):
+    sets_window = window.sets.open_sets()
+    _fill_vi(sets_window, qtbot)
+    queue = window.sets.queue
+    with qtbot.waitSignal(queue.anchorWaiting, timeout=TIMEOUT):
+        sets_window.run_set()
+    qtbot.waitUntil(lambda: not queue.is_busy(), timeout=TIMEOUT)
+    version_id = set_store.get_set(window.store, sets_window.set_id).anchor.version_id
+
+    window.history.refresh()
+    menu = window.history.context_menu_for(version_id)
+    assert "historyChannels" in [a.objectName() for a in menu.actions()]
+    dialog = window.sets.open_channels(version_id)
+    qtbot.addWidget(dialog)
+    dialog.out.setText(str(tmp_path / "channels"))
+    dialog.check("instagram-post", "story", "linkedin-banner")
+    assert "1584x396 (made at 1584x528)" in dialog.plan_label.text()
+    with qtbot.waitSignal(queue.channelsFinished, timeout=TIMEOUT):
+        qtbot.mouseClick(dialog.run_button, Qt.MouseButton.LeftButton)
+    sizes = {}
+    for result in dialog.results:
+        assert result.ok, result.error
+        with Image.open(result.files[0]) as img:
+            sizes[result.plan.preset.name] = img.size
+    assert sizes == {"instagram-post": (1080, 1080), "story": (1080, 1920), "linkedin-banner": (1584, 396)}
+    assert dialog.results_list.count() == 3 and "Delivered 3 file(s)" in dialog.status.text()
+
+
+def test_cancelled_items_can_be_made_later_with_make_the_rest(window, qtbot):
+    sets_window = window.sets.open_sets()
+    _fill_vi(sets_window, qtbot)
+    queue = window.sets.queue
+    with qtbot.waitSignal(queue.anchorWaiting, timeout=TIMEOUT):
+        sets_window.run_set()
+    qtbot.waitUntil(lambda: not queue.is_busy(), timeout=TIMEOUT)
+    # Cancel on the worker, as the first item starts: deterministic, nothing more is sent.
+    queue.itemStarted.connect(lambda *_: queue.cancel(), Qt.ConnectionType.DirectConnection)
+    with qtbot.waitSignal(queue.setFinished, timeout=TIMEOUT):
+        sets_window.approve_anchor()
+    qtbot.waitUntil(lambda: not queue.is_busy(), timeout=TIMEOUT)
+    queue.itemStarted.disconnect()
+    assert [sets_window.grid.status_of(i) for i in ("business-card", "avatar")] == ["cancelled", "cancelled"]
+    assert sets_window.approve_button.text() == "Make the rest" and sets_window.approve_button.isEnabled()
+    with qtbot.waitSignal(queue.setFinished, timeout=TIMEOUT):
+        qtbot.mouseClick(sets_window.approve_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: not queue.is_busy(), timeout=TIMEOUT)
+    assert set_store.get_set(window.store, sets_window.set_id).done == 3
+    assert "Set finished" in sets_window.status.text()
