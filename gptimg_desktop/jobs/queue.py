@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import os
 import queue
 import threading
 import time
@@ -37,6 +38,7 @@ from .worker_handle import WorkerDied, WorkerHandle
 
 log = logging.getLogger("gptimg.jobs")
 
+IN_PROCESS_ENV = "GPTIMG_JOBS_IN_PROCESS"  # "1": jobs run in a thread of this process (debugging, patched tests)
 CANCEL_GRACE = 3.0  # seconds a cancelled job may take to wind down before its worker is killed
 WORKER_CRASHED = ("The job stopped because the app's worker process crashed; your prompt, mask and references are "
                   "kept, so you can run it again.")
@@ -183,7 +185,7 @@ class JobQueue(QObject):
     def _ensure_worker(self) -> WorkerHandle:
         with self._lock:
             if self._worker is None or not self._worker.is_alive():
-                self._worker = WorkerHandle()
+                self._worker = WorkerHandle(in_process=os.environ.get(IN_PROCESS_ENV) == "1")
             return self._worker
 
     def _replace_worker(self, kill: bool) -> None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import multiprocessing
+import os
 import shutil
 import tempfile
 import threading
@@ -24,24 +25,35 @@ class WorkerDied(RuntimeError):
 
 
 class WorkerHandle:
-    def __init__(self) -> None:
-        ctx = multiprocessing.get_context("spawn")  # fork would copy Qt's threads and locks: never safe here
+    """``in_process``: run the worker in a thread of this process instead (GPTIMG_JOBS_IN_PROCESS=1): for
+    debugging with breakpoints, and for tests that patch the pipeline. Same messages, no crash isolation."""
+
+    def __init__(self, in_process: bool = False) -> None:
         self.frames_dir = Path(tempfile.mkdtemp(prefix="gptimg-frames-"))
+        self._send_lock = threading.Lock()
+        self._control_lock = threading.Lock()
+        if in_process:
+            self._jobs, child_jobs = multiprocessing.Pipe(duplex=True)
+            child_control, self._control = multiprocessing.Pipe(duplex=False)
+            self._process: BaseProcess | threading.Thread = threading.Thread(
+                target=worker_main, args=(child_jobs, child_control, str(self.frames_dir), False),
+                name="gptimg-job-worker", daemon=True)
+            self._process.start()
+            return
+        ctx = multiprocessing.get_context("spawn")  # fork would copy Qt's threads and locks: never safe here
         self._jobs, child_jobs = ctx.Pipe(duplex=True)
         child_control, self._control = ctx.Pipe(duplex=False)
-        self._process: BaseProcess = ctx.Process(
+        self._process = ctx.Process(
             target=worker_main, args=(child_jobs, child_control, str(self.frames_dir)), name="gptimg-job-worker",
             daemon=True,
         )
         self._process.start()
         child_jobs.close()  # only the worker holds these ends now: its death closes them
         child_control.close()
-        self._send_lock = threading.Lock()
-        self._control_lock = threading.Lock()
 
     @property
     def pid(self) -> int | None:
-        return self._process.pid
+        return self._process.pid if isinstance(self._process, BaseProcess) else os.getpid()
 
     def is_alive(self) -> bool:
         return self._process.is_alive()
@@ -77,15 +89,17 @@ class WorkerHandle:
         self._process.join(timeout)
         if self._process.is_alive():
             self.kill()
+            return
         shutil.rmtree(self.frames_dir, ignore_errors=True)
 
     def kill(self) -> None:
         """End the worker now (a job that will not stop, or the editor closing); reaps it."""
-        with contextlib.suppress(OSError, AttributeError):
-            self._process.kill()
-        self._process.join(5)
+        if isinstance(self._process, BaseProcess):
+            with contextlib.suppress(OSError, AttributeError):
+                self._process.kill()
         for conn in (self._jobs, self._control):
             with contextlib.suppress(OSError):
                 conn.close()
+        self._process.join(5)
         shutil.rmtree(self.frames_dir, ignore_errors=True)
 

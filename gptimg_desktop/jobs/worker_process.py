@@ -28,11 +28,13 @@ from .pipeline import JobListener, JobPipeline, recover_paid_answers
 log = logging.getLogger("gptimg.jobs.worker")
 
 
-def worker_main(jobs: Connection, control: Connection, frames_dir: str) -> None:
+def worker_main(jobs: Connection, control: Connection, frames_dir: str, own_process: bool = True) -> None:
     """Serve jobs until the job pipe closes; exit at once when the control pipe closes (the editor died)."""
-    logging.basicConfig(level=logging.WARNING, format="gptimg worker: %(name)s: %(message)s")
+    if own_process:
+        logging.basicConfig(level=logging.WARNING, format="gptimg worker: %(name)s: %(message)s")
     worker = _Worker(jobs, Path(frames_dir))
-    threading.Thread(target=_control_loop, args=(control, worker), name="gptimg-worker-control", daemon=True).start()
+    threading.Thread(target=_control_loop, args=(control, worker, own_process), name="gptimg-worker-control",
+                     daemon=True).start()
     try:
         while True:
             try:
@@ -45,12 +47,14 @@ def worker_main(jobs: Connection, control: Connection, frames_dir: str) -> None:
         worker.close()
 
 
-def _control_loop(control: Connection, worker: _Worker) -> None:
+def _control_loop(control: Connection, worker: _Worker, own_process: bool) -> None:
     while True:
         try:
             message = control.recv()
         except (EOFError, OSError):
-            os._exit(0)  # the editor is gone (closed or crashed): nobody is left to report to
+            if own_process:
+                os._exit(0)  # the editor is gone (closed or crashed): nobody is left to report to
+            return
         if isinstance(message, wp.CancelJob):
             worker.cancel(message.ticket)
 
