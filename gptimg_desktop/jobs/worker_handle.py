@@ -61,7 +61,7 @@ class WorkerHandle:
     def send(self, message: wp.RunJob | wp.RecoverJob) -> None:
         try:
             with self._send_lock:
-                self._jobs.send(message)
+                wp.send_message(self._jobs, message)
         except (OSError, ValueError) as exc:
             raise WorkerDied(str(exc)) from None
 

@@ -38,7 +38,7 @@ def worker_main(jobs: Connection, control: Connection, frames_dir: str, own_proc
     try:
         while True:
             try:
-                message = jobs.recv()
+                message = wp.receive_message(jobs)
             except (EOFError, OSError):
                 return
             worker.handle(message)
@@ -130,15 +130,16 @@ class _Worker:
             pipeline = self.pipeline(message.setup)
         except ProviderError as exc:
             return wp.Failed(ticket, exc.user_message, True)
+        listener = _Listener(self, ticket)
         try:
-            outcome = pipeline.run(message.spec, _Listener(self, ticket), token)
+            outcome = pipeline.run(message.spec, listener, token)
         except (RequestRefused, InputImageError) as exc:
             return wp.Failed(ticket, str(exc), True)
         if outcome.status == "cancelled":
             return wp.Cancelled(ticket)
         if outcome.status == "failed":
             return wp.Failed(ticket, outcome.error or "The job failed.", False)
-        return self._succeeded(ticket, outcome.job.id, outcome.versions, outcome.notes, pipeline.store)
+        return self._succeeded(ticket, outcome.job.id, outcome.versions, outcome.notes, pipeline.store, listener.frames)
 
     def _recover(self, message: wp.RecoverJob) -> None:
         store = self.pipeline(message.setup).store
@@ -151,10 +152,15 @@ class _Worker:
             self.send(wp.Failed(message.ticket, _CRASH_AFTER_PAID, False))
 
     def _succeeded(
-        self, ticket: str, job_id: str, versions: list[Version], notes: list[str], store: HistoryStore
+        self, ticket: str, job_id: str, versions: list[Version], notes: list[str], store: HistoryStore,
+        ready: dict[int, wp.RawFrame] | None = None,
     ) -> wp.Succeeded:
+        """``ready``: frames already written from the pixels the pipeline had in memory, by image index."""
         frames: list[wp.RawFrame | None] = []
-        for version in versions:
+        for index, version in enumerate(versions):
+            if ready and index in ready:
+                frames.append(ready[index])
+                continue
             try:
                 with Image.open(store.root / version.file) as im:
                     frames.append(wp.write_frame(im, self.frames))
@@ -171,6 +177,13 @@ class _Listener(JobListener):
     def __init__(self, worker: _Worker, ticket: str) -> None:
         self.worker = worker
         self.ticket = ticket
+        self.frames: dict[int, wp.RawFrame] = {}
+
+    def result_pixels(self, job_id: str, index: int, pixels: Image.Image) -> None:
+        try:
+            self.frames[index] = wp.write_frame(pixels, self.worker.frames)
+        except (OSError, ValueError):
+            pass  # written from the stored file instead
 
     def job_recorded(self, job: Job) -> None:
         self.worker.send(wp.Recorded(self.ticket, job.id))

@@ -13,9 +13,12 @@ Pure Python (no Qt): the worker process imports it too.
 from __future__ import annotations
 
 import os
+import pickle
+import struct
 import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Protocol
 
 from PIL import Image
 
@@ -143,6 +146,49 @@ class Cancelled:
     ticket: str
 
 
+# ---------------------------------------------------------------------------------------------- the wire
+
+
+class ByteChannel(Protocol):
+    """What a multiprocessing Connection (or Windows' PipeConnection) offers for whole byte messages."""
+
+    def send_bytes(self, buf: bytes | memoryview, offset: int = 0, size: int | None = None) -> None: ...
+    def recv_bytes(self, maxlength: int | None = None) -> bytes: ...
+    def recv_bytes_into(self, buf: bytearray, offset: int = 0) -> int: ...
+
+
+def send_message(conn: ByteChannel, message: object) -> None:
+    """Pickle ``message`` with its big buffers (the canvas's pixels, the mask) out of band, and send each as is.
+
+    ``Connection.send`` pickles into one bytes object and, for a pipe, re-slices (copies) what is left after
+    every partial write: a 33 MB canvas costs gigabytes of copying with the GIL held. Here pickle protocol 5
+    hands numpy's buffers over without a copy and ``send_bytes`` writes them through memoryviews.
+    """
+    buffers: list[pickle.PickleBuffer] = []
+    data = pickle.dumps(message, protocol=5, buffer_callback=buffers.append)
+    views = [b.raw() for b in buffers]
+    conn.send_bytes(struct.pack(f"!{1 + len(views)}Q", len(data), *(v.nbytes for v in views)))
+    conn.send_bytes(data)
+    for view in views:
+        conn.send_bytes(view)
+
+
+def receive_message(conn: ByteChannel) -> object:
+    """The next message sent with ``send_message``; its buffers are writable (arrays come back as sent)."""
+    header = conn.recv_bytes()
+    sizes = struct.unpack(f"!{len(header) // 8}Q", header)
+    data = conn.recv_bytes()
+    buffers = []
+    for size in sizes[1:]:
+        buffer = bytearray(size)
+        if size:
+            conn.recv_bytes_into(buffer)
+        else:
+            conn.recv_bytes()
+        buffers.append(buffer)
+    return pickle.loads(data, buffers=buffers)
+
+
 TERMINAL = (Succeeded, Failed, Cancelled)
 WorkerEvent = Recorded | Stage | Preview | Retrying | Succeeded | Failed | Cancelled
 
@@ -161,5 +207,7 @@ __all__ = [
     "Succeeded",
     "WorkerEvent",
     "WorkerSetup",
+    "receive_message",
+    "send_message",
     "write_frame",
 ]
