@@ -33,9 +33,9 @@ from benchmarks._util import (
 class PhotoServer:
     """benchmarks/_photo_server.py in its own process; ``sent`` collects its SENT times (time.monotonic)."""
 
-    def __init__(self, grain: int, delay: float, sizes: list[str]) -> None:
+    def __init__(self, grain: int, delay: float, sizes: list[str], niceness: int = 0) -> None:
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "benchmarks._photo_server", str(grain), str(delay), ",".join(sizes)],
+            [sys.executable, "-m", "benchmarks._photo_server", str(grain), str(delay), ",".join(sizes), str(niceness)],
             cwd=REPO_ROOT, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
         )
         self.sent: list[float] = []
@@ -125,7 +125,7 @@ def main() -> None:
     cfg = json.loads(sys.argv[1])
     inputs = EditInputs.from_json(cfg["inputs"])
     size, runs = cfg["size"], cfg["runs"]
-    server = PhotoServer(cfg["grain"], cfg["delay"], [size])
+    server = PhotoServer(cfg["grain"], cfg["delay"], [size], niceness=cfg.get("server_niceness", 0))
     try:
         window = open_edit_window(inputs, environ={"OPENAI_BASE_URL": server.url, "OPENAI_API_KEY": "sk-bench-local"})
         wait_until(lambda: window.jobs.worker_pid() is not None, 60, "the job worker to start")

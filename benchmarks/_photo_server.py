@@ -10,13 +10,15 @@ prints ``URL <base url>``. Two changes from ``gptimg serve``, both made here so 
 - after the last byte of each finished image goes out (a ``*.completed`` event, or a whole JSON answer) it
   prints ``SENT <time.monotonic()>``: the same clock as the app's on Linux, for "last byte -> on the canvas".
 
-It stops when its standard input closes (the benchmark ended, however it ended).
+An optional 4th argument lowers its priority by that niceness (the UI benchmarks: a real provider runs on
+another machine, so it should not take CPU from the app on this one). It stops when its standard input closes (the benchmark ended, however it ended).
 """
 
 from __future__ import annotations
 
 import base64
 import io
+import os
 import sys
 import threading
 import time
@@ -70,7 +72,9 @@ def _sent() -> None:
 
 def main() -> None:
     amplitude, delay = int(sys.argv[1]), float(sys.argv[2])
-    sizes = [tuple(int(v) for v in s.split("x")) for s in sys.argv[3].split(",")] if len(sys.argv) > 3 else []
+    sizes = [tuple(int(v) for v in s.split("x")) for s in sys.argv[3].split(",")] if len(sys.argv) > 3 and sys.argv[3] else []
+    if len(sys.argv) > 4 and hasattr(os, "nice"):
+        os.nice(int(sys.argv[4]))  # a stand-in for a remote provider: it takes the CPU the app leaves
     answers = PhotoAnswers(amplitude)
     for width, height in sizes:  # made before READY, so no timed run pays for them
         for variant in range(VARIANTS):

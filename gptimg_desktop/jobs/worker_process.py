@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 import os
+import sys
 import threading
 from multiprocessing.connection import Connection
 from pathlib import Path
@@ -27,11 +28,14 @@ from .pipeline import JobListener, JobPipeline, recover_paid_answers
 
 log = logging.getLogger("gptimg.jobs.worker")
 
+WORKER_NICENESS = 5  # how much lower than the editor the worker runs (POSIX nice increment)
+
 
 def worker_main(jobs: Connection, control: Connection, frames_dir: str, own_process: bool = True) -> None:
     """Serve jobs until the job pipe closes; exit at once when the control pipe closes (the editor died)."""
     if own_process:
         logging.basicConfig(level=logging.WARNING, format="gptimg worker: %(name)s: %(message)s")
+        _yield_to_the_editor()
     worker = _Worker(jobs, Path(frames_dir))
     threading.Thread(target=_control_loop, args=(control, worker, own_process), name="gptimg-worker-control",
                      daemon=True).start()
@@ -45,6 +49,20 @@ def worker_main(jobs: Connection, control: Connection, frames_dir: str, own_proc
             del message  # the spec holds the canvas pixels: let them go before waiting for the next job
     finally:
         worker.close()
+
+
+def _yield_to_the_editor() -> None:
+    """Run below the editor's priority: on a busy machine the window gets the CPU first, jobs take the rest."""
+    try:
+        if sys.platform == "win32":
+            import ctypes
+
+            below_normal = 0x4000  # BELOW_NORMAL_PRIORITY_CLASS
+            ctypes.windll.kernel32.SetPriorityClass(ctypes.windll.kernel32.GetCurrentProcess(), below_normal)
+        else:
+            os.nice(WORKER_NICENESS)
+    except (OSError, AttributeError):
+        pass  # not allowed or not available: run at the editor's priority
 
 
 def _control_loop(control: Connection, worker: _Worker, own_process: bool) -> None:
