@@ -709,6 +709,7 @@ class MainWindow(QMainWindow):
         self.jobs_view.set_status(ticket, "running", f"Preview {index + 1}" + (f" of {expected}" if expected else ""))
 
     def _job_succeeded(self, ticket: str, result: JobResult) -> None:
+        self._ticket_spec.pop(ticket, None)  # a succeeded job is never retried: let its 4K arrays go
         self.canvas.clear_preview()
         self.jobs_view.set_status(ticket, "succeeded", "Done")
         self.jobs_view.set_cost(ticket, result.credits, result.cost_usd)
