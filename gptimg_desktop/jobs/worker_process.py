@@ -153,6 +153,8 @@ class _Worker:
             outcome = pipeline.run(message.spec, listener, token)
         except (RequestRefused, InputImageError) as exc:
             return wp.Failed(ticket, str(exc), True)
+        finally:
+            listener.previews.close(drain=not token.cancelled)  # nothing of this job may follow its end
         if outcome.status == "cancelled":
             return wp.Cancelled(ticket)
         if outcome.status == "failed":
@@ -196,6 +198,7 @@ class _Listener(JobListener):
         self.worker = worker
         self.ticket = ticket
         self.frames: dict[int, wp.RawFrame] = {}
+        self.previews = _PreviewPump(worker, ticket)
 
     def result_pixels(self, job_id: str, index: int, pixels: Image.Image) -> None:
         try:
@@ -207,18 +210,75 @@ class _Listener(JobListener):
         self.worker.send(wp.Recorded(self.ticket, job.id))
 
     def stage(self, job_id: str, text: str) -> None:
+        if text.startswith("Saving"):  # the answer is in: no preview may compete with saving and showing it
+            self.previews.close(wait=False)
         self.worker.send(wp.Stage(self.ticket, text))
 
     def partial(self, job_id: str, partial: PartialImage, expected: int) -> None:
-        import io
-
-        try:
-            with Image.open(io.BytesIO(partial.image)) as im:
-                frame = wp.write_frame(im, self.worker.frames)
-        except (OSError, ValueError, Image.DecompressionBombError):
-            return  # a preview that can't be shown is skipped; the final image still comes
-        self.worker.send(wp.Preview(self.ticket, frame, partial.index, expected))
+        self.previews.offer(partial, expected)  # decoded on the pump's thread: the stream keeps being read
 
     def retrying(self, job_id: str, attempt: int, delay: float, error: ProviderError) -> None:
         self.worker.send(wp.Retrying(
             self.ticket, f"{error.user_message} Retrying in {delay:.0f} s (attempt {attempt + 1})."))
+
+
+PREVIEW_MAX_SIDE = 2048  # previews are shown fitted in the window: a 4K one would be 33 MB to hand over and draw
+
+
+class _PreviewPump:
+    """Decodes previews on a thread of its own, newest first: a preview still waiting when a newer one arrives is
+    dropped. Decoding a 4K PNG takes longer than the gap between partial images, so doing it on the thread that
+    reads the stream would hold the stream (and the job) back."""
+
+    def __init__(self, worker: _Worker, ticket: str) -> None:
+        self.worker = worker
+        self.ticket = ticket
+        self._cond = threading.Condition()
+        self._pending: tuple[PartialImage, int] | None = None
+        self._closed = False
+        self._thread: threading.Thread | None = None
+
+    def offer(self, partial: PartialImage, expected: int) -> None:
+        with self._cond:
+            if self._closed:
+                return
+            self._pending = (partial, expected)
+            if self._thread is None:
+                self._thread = threading.Thread(target=self._run, name="gptimg-previews", daemon=True)
+                self._thread.start()
+            self._cond.notify()
+
+    def close(self, wait: bool = True, drain: bool = False) -> None:
+        """Take no more previews. ``drain``: still show the one waiting (a cut stream leaves its last preview on
+        screen), else drop it. ``wait``: until the thread is done, so nothing follows the job's end."""
+        with self._cond:
+            self._closed = True
+            if not drain:
+                self._pending = None
+            self._cond.notify()
+        if wait and self._thread is not None:
+            self._thread.join()
+
+    def _run(self) -> None:
+        while True:
+            with self._cond:
+                while self._pending is None and not self._closed:
+                    self._cond.wait()
+                if self._pending is None:
+                    return
+                (partial, expected), self._pending = self._pending, None
+            frame = _preview_frame(partial.image, self.worker.frames)
+            if frame is not None:
+                self.worker.send(wp.Preview(self.ticket, frame, partial.index, expected))
+
+
+def _preview_frame(data: bytes, folder: Path) -> wp.RawFrame | None:
+    import io
+
+    try:
+        with Image.open(io.BytesIO(data)) as im:
+            im.load()
+            factor = -(-max(im.size) // PREVIEW_MAX_SIDE)  # ceil: 4K previews are handed over at half size
+            return wp.write_frame(im.reduce(factor) if factor > 1 else im, folder)
+    except (OSError, ValueError, Image.DecompressionBombError):
+        return None  # a preview that can't be shown is skipped; the final image still comes
