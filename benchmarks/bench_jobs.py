@@ -11,6 +11,7 @@ so its figures are reported beside the editor's. Quick mode (CI) runs the same s
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -45,7 +46,8 @@ def bench_jobs(ctx: Context) -> Iterator[Figure]:
                                 args=[json.dumps(config)])
     session = json.loads(out.strip().splitlines()[-1])
     streamed, batch = session["streamed"], session["batch"]
-    common = {"size": size, "images_sent": 1 + references, "quick": ctx.quick}
+    common = {"size": size, "images_sent": 1 + references, "quick": ctx.quick,
+              "load_avg_1m_after": round(os.getloadavg()[0], 1) if hasattr(os, "getloadavg") else None}
     best = min(streamed, key=lambda r: r["max_ms"])
     yield STALL_STREAMED.measured(best["max_ms"], runs=streamed, **common)
     best = min(batch, key=lambda r: r["max_ms"])
