@@ -162,10 +162,15 @@ class _Worker:
         return self._succeeded(ticket, outcome.job.id, outcome.versions, outcome.notes, pipeline.store, listener.frames)
 
     def _recover(self, message: wp.RecoverJob) -> None:
-        store = self.pipeline(message.setup).store
-        recover_paid_answers(store, message.setup.prices)
-        versions = store.versions_for_job(message.job_id)
-        if versions:
+        store: HistoryStore | None = None
+        versions: list[Version] = []
+        try:
+            store = self.pipeline(message.setup).store
+            recover_paid_answers(store, message.setup.prices)
+            versions = store.versions_for_job(message.job_id)
+        except Exception:  # the answer stays on disk for the next start
+            log.exception("finishing job %s from its saved answer failed", message.job_id)
+        if store is not None and versions:
             note = "The worker stopped while saving the answer; it was finished from the copy kept on disk."
             self.send(self._succeeded(message.ticket, message.job_id, versions, [note], store))
         else:
