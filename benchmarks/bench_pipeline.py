@@ -1,5 +1,5 @@
-"""Job pipeline benchmarks: UI-thread stalls during a 4K masked edit, request preparation, the mask encoder,
-and the whole client against a plain openai-python script on the same local server.
+"""Job pipeline benchmarks: request preparation, the mask encoder, and the whole client against a plain
+openai-python script on the same local server (UI stalls during jobs are in bench_jobs.py).
 
 The edit is the shared fixture: a 3840x2160 photo PNG, its painted mask and 15 references (16 images,
 the API's limit per request), streamed with 3 partial images.
@@ -12,6 +12,7 @@ import contextlib
 import time
 from collections.abc import Iterator
 
+from ._jobs_session import PhotoServer
 from ._util import (
     EDIT_PROMPT,
     Context,
@@ -20,53 +21,19 @@ from ._util import (
     Target,
     benchmark,
     edit_inputs,
-    local_server,
     median,
     ms,
-    open_edit_window,
-    probing,
-    run_edit,
-    spin,
     timed,
 )
 
-UI_STALL = Target("ui_max_stall_masked_edit_3840x2160", "ms", "<=", 30)
 REENCODED = Target("prepare_inputs_reencoded", "files", "<=", 0)
 MASK_ENCODE = Target("mask_encode_3840x2160", "ms", "<=", 150)
 OVERHEAD = Target("client_overhead_vs_openai_sdk", "x", "<=", 1.2)
 
 SIZE = "3840x2160"
+GRAIN, SERVER_DELAY = 64, 0.35  # as bench_jobs: worst-realistic 4K answers, the shipped server's simulated work
 QUALITY = "medium"
 PARTIALS = 3
-
-
-@benchmark("ui", UI_STALL)
-def bench_ui_stall(ctx: Context) -> Iterator[Figure]:
-    """The editor's event loop while Run prepares, sends, streams 3 previews, decodes and stores the result.
-
-    The local server runs inside the app, as in demo mode. The edit is repeated: other processes on this
-    shared 2-core machine can delay any thread by 100 ms at random, so the figure is the longest stall of
-    the least disturbed run (every run's longest stall is in the JSON).
-    """
-    inputs = edit_inputs(ctx)
-    runs = []
-    with ctx.fresh_home("ui-stall"):
-        window = open_edit_window(inputs)
-        try:
-            spin(0.3)  # let the window settle (first paints, thumbnails)
-            for _ in range(ctx.pick(3, 2)):
-                with probing() as probe:
-                    started = time.perf_counter()
-                    run_edit(window, partial_images=PARTIALS)
-                    job_s = time.perf_counter() - started
-                    spin(0.3)  # what the result triggers after it lands: repaints, history refresh
-                runs.append({"job_s": round(job_s, 2), **probe.summary()})
-        finally:
-            window.close()
-            window.deleteLater()
-            spin(0.1)
-    best = min(runs, key=lambda r: r["max_ms"])
-    yield UI_STALL.measured(best["max_ms"], runs=runs)
 
 
 @benchmark("prepare", REENCODED, MASK_ENCODE)
@@ -92,8 +59,9 @@ def bench_prepare(ctx: Context) -> Iterator[Figure]:
 def bench_client_overhead(ctx: Context) -> Iterator[Figure]:
     """Edit end to end with the app's JobPipeline vs. the openai SDK, interleaved, against one local server.
 
-    The server is ``gptimg serve`` as shipped (0.35 s of simulated work per image) in its own process, so
-    neither client shares a GIL with it; on this 2-core machine both still share its CPUs. Ours
+    The server is the photo server (benchmarks/_photo_server.py: the local server as shipped, 0.35 s of simulated
+    work per image, answering with ~23 MB photo-like 4K PNGs that do not compress, as real answers are) in its own
+    process, so neither client shares a GIL with it; on this 2-core machine both still share its CPUs. Ours
     includes everything the app does per job: preparing and checking the inputs, encoding the mask, recording
     the job with copies of its inputs, keeping the raw answer, blending back outside the mask, storing the
     version and its thumbnail. Each of our runs gets a new history (opened untimed, as in a running app), so
@@ -105,11 +73,15 @@ def bench_client_overhead(ctx: Context) -> Iterator[Figure]:
     from gptimg_desktop.provider.config import demo_config
     from gptimg_desktop.store.history import HistoryStore
 
-    inputs = edit_inputs(ctx)
+    from .bench_jobs import _small_inputs
+
+    inputs, size = (_small_inputs(ctx), "1536x1024") if ctx.quick else (edit_inputs(ctx), SIZE)
     times: dict[str, list[float]] = {"ours": [], "sdk": []}
     phases: list[dict[str, float]] = []
     rounds = ctx.pick(5, 2)
-    with local_server() as url:
+    server = PhotoServer(GRAIN, SERVER_DELAY, [size])
+    url = server.url
+    try:
         sdk = openai.OpenAI(base_url=url, api_key="demo", max_retries=0)
         ours = ImagesClient(demo_config(url))
         try:
@@ -117,17 +89,19 @@ def bench_client_overhead(ctx: Context) -> Iterator[Figure]:
                 for name in ("ours", "sdk") if i % 2 else ("sdk", "ours"):
                     if name == "ours":
                         store = HistoryStore(ctx.folder(f"client-home-{i}"))
-                        elapsed, phase = timed(lambda store=store: _run_ours(store, ours, inputs))
+                        elapsed, phase = timed(lambda store=store: _run_ours(store, ours, inputs, size))
                         store.close()
                         if i:
                             phases.append(phase)
                     else:
-                        elapsed, _ = timed(lambda: _run_sdk(sdk, inputs, ctx))
+                        elapsed, _ = timed(lambda: _run_sdk(sdk, inputs, ctx, size))
                     if i:
                         times[name].append(elapsed)
         finally:
             sdk.close()
             ours.close()
+    finally:
+        server.close()
     ours_s, sdk_s = median(times["ours"]), median(times["sdk"])
     yield OVERHEAD.measured(
         ours_s / sdk_s, ours_s=round(ours_s, 2), sdk_s=round(sdk_s, 2), rounds=rounds,
@@ -136,15 +110,15 @@ def bench_client_overhead(ctx: Context) -> Iterator[Figure]:
     )
 
 
-def _spec(inputs: EditInputs):
+def _spec(inputs: EditInputs, size: str = SIZE):
     from gptimg_desktop.core.requests import ImageRequest
     from gptimg_desktop.jobs.pipeline import JobSpec
 
-    request = ImageRequest(prompt=EDIT_PROMPT, size=SIZE, quality=QUALITY, stream=True, partial_images=PARTIALS)
+    request = ImageRequest(prompt=EDIT_PROMPT, size=size, quality=QUALITY, stream=True, partial_images=PARTIALS)
     return JobSpec(request=request, images=tuple(str(p) for p in inputs.all_images), mask=inputs.mask)
 
 
-def _run_ours(store, client, inputs: EditInputs) -> dict[str, float]:
+def _run_ours(store, client, inputs: EditInputs, size: str) -> dict[str, float]:
     """One edit through the app's pipeline; returns how long its phases took (s)."""
     from gptimg_desktop.jobs.pipeline import JobListener, JobPipeline
 
@@ -157,7 +131,7 @@ def _run_ours(store, client, inputs: EditInputs) -> dict[str, float]:
         def stage(self, job_id: str, text: str) -> None:
             marks["saving" if text.startswith("Saving") else "sending"] = time.perf_counter()
 
-    outcome = JobPipeline(store, client).run(_spec(inputs), Phases())
+    outcome = JobPipeline(store, client).run(_spec(inputs, size), Phases())
     end = time.perf_counter()
     if outcome.status != "succeeded" or len(outcome.versions) != 1:
         raise RuntimeError(f"our edit failed: {outcome.error}")
@@ -168,14 +142,14 @@ def _run_ours(store, client, inputs: EditInputs) -> dict[str, float]:
     }
 
 
-def _run_sdk(sdk, inputs: EditInputs, ctx: Context) -> None:
+def _run_sdk(sdk, inputs: EditInputs, ctx: Context, size: str) -> None:
     """What a plain script does: upload the same files, read the stream, save the finished image."""
     saved = 0
     with contextlib.ExitStack() as files:
         images = [files.enter_context(open(p, "rb")) for p in inputs.all_images]
         mask = files.enter_context(open(inputs.mask_png, "rb"))
         stream = sdk.images.edit(
-            model="gpt-image-2", image=images, mask=mask, prompt=EDIT_PROMPT, size=SIZE, quality=QUALITY,
+            model="gpt-image-2", image=images, mask=mask, prompt=EDIT_PROMPT, size=size, quality=QUALITY,
             stream=True, partial_images=PARTIALS,
         )
         for event in stream:

@@ -11,10 +11,14 @@ import logging
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from .provider.config import DEMO_API_KEY, ProviderConfig, demo_config
 from .provider.keys import account_for as _account_for
 from .provider.keys import get_api_key
+
+if TYPE_CHECKING:
+    from .devserver.process import DevServerProcess
 
 log = logging.getLogger("gptimg.connection")
 
@@ -26,7 +30,7 @@ PROVIDER_KINDS = ("demo", "openai", "azure", "compatible")
 class ProviderChoice:
     config: ProviderConfig
     source: str  # "environment" | "settings" | "demo"
-    demo_server: object | None = None  # the DevServer we started, if any
+    demo_server: DevServerProcess | None = None  # the local server process we started, if any
 
     @property
     def is_demo(self) -> bool:
@@ -85,9 +89,11 @@ def choose_provider(store, environ: Mapping[str, str] = os.environ, start_demo: 
 
 
 def start_demo_provider(delay: float = 0.35) -> ProviderChoice:
-    from .devserver.server import DevServer
+    """The local Images API in its own process (its rendering and encoding never share the editor's
+    interpreter), on a free port, stopped with the app and never outliving it."""
+    from .devserver.process import DevServerProcess
 
-    server = DevServer(port=0, delay=delay, keep_uploads=False)
+    server = DevServerProcess(delay=delay, keep_uploads=False)
     server.start()
     log.info("demo mode: local Images API at %s", server.url)
     return ProviderChoice(demo_config(server.url), "demo", server)

@@ -23,7 +23,8 @@ def test_every_figure_of_the_issue_is_registered_once():
         "canvas_stroke_event_3840x2160", "canvas_stroke_speedup_vs_full_overlay_3840x2160",
         "canvas_stroke_event_3840x3840", "canvas_stroke_speedup_vs_full_overlay_3840x3840",
         "canvas_undo_stroke_3840x2160", "canvas_redo_stroke_3840x2160", "canvas_undo_memory_100_strokes",
-        "ui_max_stall_masked_edit_3840x2160", "prepare_inputs_reencoded", "mask_encode_3840x2160",
+        "ui_max_stall_4k_masked_edit_3_partials", "ui_max_stall_4k_masked_edit_n4_no_stream",
+        "peak_rss_gui_process_4k_session", "last_byte_to_canvas_4k", "prepare_inputs_reencoded", "mask_encode_3840x2160",
         "client_overhead_vs_openai_sdk", "history_first_paint_10000", "history_scroll_max_stall_10000",
         "cli_history_json_10000", "startup_warm_first_window", "peak_rss_4k_session",
         "selection_magic_wand_3840x2160", "selection_magic_wand_global_3840x2160", "selection_color_range_3840x2160",
@@ -31,7 +32,7 @@ def test_every_figure_of_the_issue_is_registered_once():
         "selection_color_range_speedup_vs_numpy_pass",
     }
     assert set(names) == expected
-    assert {b.group for b in _util.REGISTRY} == {"canvas", "ui", "prepare", "client", "history", "startup", "selection"}
+    assert {b.group for b in _util.REGISTRY} == {"canvas", "jobs", "prepare", "client", "history", "startup", "selection"}
 
 
 @pytest.mark.parametrize(

@@ -124,3 +124,49 @@ def test_saved_stream_with_a_last_line_cut_by_a_crash_keeps_the_complete_events(
 def test_saved_data_without_finished_images_is_malformed(data):
     with pytest.raises(MalformedResponse):
         parse_saved_response(data)
+
+
+# ---------------------------------------------------------------------------------------------- SSE from bytes
+
+
+def _events_by_reference(body: bytes) -> list[tuple[str, str]]:
+    """What httpx-sse's own text-line reader makes of the same body: the reference iter_sse must match."""
+    from httpx_sse._decoders import SSEDecoder, SSELineDecoder
+
+    lines, decoder, out = SSELineDecoder(), SSEDecoder(), []
+    for line in lines.decode(body.decode()) + lines.flush():
+        event = decoder.decode(line.rstrip("\n"))
+        if event is not None:
+            out.append((event.event, event.data))
+    return out
+
+
+def test_iter_sse_matches_the_standard_for_any_line_ends_and_any_chunking():
+    import random
+
+    from gptimg_desktop.provider.events import iter_sse
+
+    rng = random.Random(7)
+    for _ in range(1500):
+        body = ""
+        for _event in range(rng.randint(0, 4)):
+            newline = rng.choice(["\n", "\r\n", "\r"])
+            fields = [f"event: e{rng.randint(0, 9)}"] if rng.random() < 0.5 else []
+            fields += [": a comment"] if rng.random() < 0.3 else []
+            fields += ["data:" + rng.choice(["", " "]) + "x" * rng.randint(0, 20) + rng.choice(["", ":y"])
+                       for _ in range(rng.randint(0, 3))]
+            body += newline.join(fields) + newline * 2
+        raw = body.encode()
+        cuts = sorted(rng.sample(range(len(raw) + 1), min(len(raw) + 1, rng.randint(0, 6))))
+        chunks = [raw[a:b] for a, b in zip([0, *cuts], [*cuts, len(raw)], strict=True)]
+        assert [(e.event, e.data) for e in iter_sse(chunks)] == _events_by_reference(raw), (raw, chunks)
+
+
+def test_iter_sse_joins_a_huge_data_line_from_small_chunks_once():
+    from gptimg_desktop.provider.events import iter_sse
+
+    payload = b64(png(64, 64)) * 2000  # ~300 kB of base64 in one line
+    raw = f'event: image_edit.completed\ndata: {{"b64_json": "{payload}"}}\n\n'.encode()
+    events = list(iter_sse(raw[i : i + 997] for i in range(0, len(raw), 997)))
+    assert len(events) == 1 and events[0].event == "image_edit.completed"
+    assert json.loads(events[0].data)["b64_json"] == payload

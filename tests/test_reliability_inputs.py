@@ -154,6 +154,7 @@ def small_upload_limit(monkeypatch):
         return original(path_or_bytes, filename, max_bytes=min(max_bytes, SMALL_LIMIT))
 
     monkeypatch.setattr(images, "prepare_input_image", limited)
+    monkeypatch.setenv("GPTIMG_JOBS_IN_PROCESS", "1")  # the window's jobs run where this patch applies
 
 
 # ---------------------------------------------------------------------------------------------- the window

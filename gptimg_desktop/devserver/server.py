@@ -23,7 +23,7 @@ from urllib.parse import parse_qsl, urlsplit
 
 from ..core.models import MODELS
 from . import api_errors as errors
-from . import batch_routes, render, responses
+from . import batch_routes, introspection, render, responses
 from .api_errors import ApiError
 from .batch_faults import BATCH_ENV, settings_from_env
 from .batches import BatchService
@@ -72,7 +72,7 @@ class DevServer:
 
     def __init__(
         self, host: str = "127.0.0.1", port: int = 0, delay: float = 0.35, allow_transparent: bool = False,
-        keep_uploads: bool = True,
+        keep_uploads: bool = True, listen_socket: socket.socket | None = None,
     ) -> None:
         if not _is_loopback(host):
             raise ValueError(
@@ -85,6 +85,7 @@ class DevServer:
         self.faults = FaultQueue()
         self.requests: list[RecordedRequest] = []
         self._requested_port = port
+        self._listen_socket = listen_socket  # already bound and listening (a parent process chose the port)
         self._httpd: _HTTPServer | None = None
         self._thread: threading.Thread | None = None
         self._stopping = threading.Event()
@@ -106,7 +107,13 @@ class DevServer:
                 raise ValueError(f"{FAULTS_ENV} is not a valid list of faults: {exc}") from None
         self._stopping.clear()
         server_class = _HTTPServer6 if ":" in self.host else _HTTPServer
-        httpd = server_class((self.host, self._requested_port), _Handler)
+        if self._listen_socket is not None:
+            httpd = server_class((self.host, self._requested_port), _Handler, bind_and_activate=False)
+            httpd.socket.close()
+            httpd.socket, self._listen_socket = self._listen_socket, None
+            httpd.server_address = httpd.socket.getsockname()[:2]
+        else:
+            httpd = server_class((self.host, self._requested_port), _Handler)
         httpd.dev = self
         self._httpd = httpd
         self._thread = threading.Thread(
@@ -282,6 +289,8 @@ class _Handler(BaseHTTPRequestHandler):
             return self._models(record, path)
         if method == "GET" and path == "/health":
             return self._send_bytes(200, b"ok", "text/plain; charset=utf-8")
+        if path == "/__requests" and method == "GET":
+            return self._send_json(200, introspection.requests_payload(list(self.server.dev.requests)))
         if batch_routes.handles(path):
             return batch_routes.route(self, record, body)
         if path == "/__faults" and method in ("GET", "POST", "DELETE"):

@@ -12,6 +12,7 @@ import logging
 import os
 import signal
 import time
+from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -75,6 +76,8 @@ class JobListener:
     def stage(self, job_id: str, text: str) -> None: ...
     def partial(self, job_id: str, partial: PartialImage, expected: int) -> None: ...
     def retrying(self, job_id: str, attempt: int, delay: float, error: ProviderError) -> None: ...
+    def result_pixels(self, job_id: str, index: int, pixels: Image.Image) -> None:
+        """The pixels of stored result ``index`` while they are in memory (to show without decoding the file)."""
 
 
 @dataclass(frozen=True)
@@ -226,7 +229,8 @@ class JobPipeline:
         log.info("job %s answered in %.1fs", job.id, time.monotonic() - started)
         listener.stage(job.id, "Saving…")
         try:
-            outcome.versions = self._store_result(job, result, prepared, spec, blend)
+            outcome.versions = store_result(self.store, self.prices, job, result, prepared, spec, blend,
+                                            on_pixels=lambda i, px: listener.result_pixels(job.id, i, px))
         except Exception as exc:  # decoding a paid answer failed: keep the raw file for recovery
             log.exception("storing job %s failed", job.id)
             return self._failed(outcome, f"The answer arrived but could not be saved ({exc}); it is kept and will be retried at next start.")
@@ -298,11 +302,12 @@ class JobPipeline:
 
 def store_result(
     store: HistoryStore, prices: PriceTable, job: Job, result: ImageResult, prepared: PreparedJob, spec: JobSpec,
-    blend: Future[BlendBase] | None = None,
+    blend: Future[BlendBase] | None = None, on_pixels: Callable[[int, Image.Image], None] | None = None,
 ) -> list[Version]:
     """Decode, blend back and store each image of a paid answer as a version with its share of the usage.
 
-    ``blend`` is the original's pixels and weights when they were prepared while the request ran.
+    ``blend`` is the original's pixels and weights when they were prepared while the request ran;
+    ``on_pixels(index, image)`` gets each stored image's pixels, decoded once for the thumbnail anyway.
     """
     request = prepared.request
     images = result.images
@@ -313,11 +318,15 @@ def store_result(
     for index, data in enumerate(images):
         fmt = result.output_format or request.output_format
         pixels: Image.Image | None = None
-        if prepared.mask_array is not None and spec.keep_outside_mask:
+        mask_array = prepared.mask_array
+        blended = mask_array is not None and spec.keep_outside_mask
+        if blended and mask_array is not None:
             if base is None:  # once for all the images of the answer
                 base = blend.result() if blend is not None else blend_base(
-                    request.images[0].data, prepared.mask_array, spec.feather_px)
+                    request.images[0].data, mask_array, spec.feather_px)
             data, pixels = blend_onto(base, data, fmt, request.output_compression)
+        if pixels is None and on_pixels is not None:  # decoded once, for the caller and the thumbnail
+            pixels = core_images.decode_image(data)
         if pixels is not None:  # the blended pixels are at hand: no second decode for the size and thumbnail
             (width, height), thumb = pixels.size, core_images.thumbnail_of(pixels)
         else:
@@ -339,6 +348,8 @@ def store_result(
                 thumb_bytes=thumb,
             )
         )
+        if on_pixels is not None and pixels is not None and (fmt == "png" or not blended):
+            on_pixels(index, pixels)  # exactly the stored file's pixels (a lossy re-encode would differ)
     return versions
 
 

@@ -8,6 +8,7 @@ already in the format the canvas draws fastest (RGB32, or premultiplied ARGB32 w
 
 from __future__ import annotations
 
+import contextlib
 import io
 import os
 
@@ -15,6 +16,8 @@ import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
 from PySide6.QtCore import QSize, Qt
 from PySide6.QtGui import QImage, QImageReader
+
+from .worker_protocol import RawFrame
 
 # Modes Pillow turns into 8-bit RGB(A) exactly; anything rarer (16-bit, CMYK …) goes through Qt's reader.
 _ALPHA_MODES = {"RGBA", "LA", "PA", "RGBa", "La"}
@@ -46,6 +49,30 @@ def decode_qimage(source: bytes | str | os.PathLike[str], max_side: int | None =
         raise ValueError("the image is too large to open safely") from None
     except UnidentifiedImageError:
         raise OSError("it is not an image this app can read") from None
+
+
+def read_frame(frame: RawFrame) -> QImage:
+    """A worker's RawFrame file read straight into a new QImage's pixels (a file read: the GIL is free), then
+    deleted. Raises OSError when the file is missing or short, MemoryError when there is no room."""
+    fmt = QImage.Format.Format_ARGB32_Premultiplied if frame.transparent else QImage.Format.Format_RGB32
+    out = QImage(frame.width, frame.height, fmt)
+    if out.isNull():
+        raise MemoryError(f"not enough memory for a {frame.width}x{frame.height} image")
+    if out.bytesPerLine() != 4 * frame.width:
+        raise ValueError("unexpected QImage row layout")
+    view = memoryview(out.bits()).cast("B")
+    try:
+        with open(frame.path, "rb", buffering=0) as f:
+            done = 0
+            while done < frame.nbytes:
+                got = f.readinto(view[done:])
+                if not got:
+                    raise OSError(f"the frame file ended after {done} of {frame.nbytes} bytes")
+                done += got
+    finally:
+        with contextlib.suppress(OSError):
+            os.remove(frame.path)
+    return out
 
 
 def _to_qimage(img: Image.Image, transparent: bool) -> QImage:

@@ -19,7 +19,6 @@ from collections.abc import Callable
 from typing import Any, Self
 
 import httpx
-from httpx_sse import EventSource
 
 from gptimg_desktop.core.models import DEFAULT_MODEL
 from gptimg_desktop.core.pricing import Usage
@@ -40,6 +39,7 @@ from .events import (
     ImageResult,
     PartialImage,
     decode_b64_image,
+    iter_sse,
     parse_images_response,
     partial_from_event,
     result_from_completed_events,
@@ -407,7 +407,7 @@ class ImagesClient:
             )
 
         try:
-            for event in EventSource(response).iter_sse():
+            for event in iter_sse(response.iter_bytes()):
                 if token.cancelled:
                     raise Cancelled()
                 data = event.data.strip()
