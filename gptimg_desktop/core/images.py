@@ -19,7 +19,7 @@ import numpy as np
 from PIL import ExifTags, Image, ImageOps
 
 from . import masks as _masks
-from .errors import InputImageError
+from .errors import InputImageError, OutputImageError
 from .requests import ImageInput
 
 # Our own decompression-bomb limit, checked on the header before any pixel is decoded. Pillow's
@@ -162,6 +162,41 @@ def image_size(data: bytes, filename: str = "image") -> tuple[int, int]:
     _refuse_known_non_raster(data, filename)
     # Reading a bomb's size is harmless; only decoding it is not.
     return _open_lazy(data, filename, check_pixels=False).size
+
+
+# ---------------------------------------------------------------------------------------- images received
+
+OUTPUT_FORMATS = {"PNG": "png", "JPEG": "jpeg", "WEBP": "webp"}
+
+
+def output_format_of(data: bytes) -> str | None:
+    """"png", "jpeg" or "webp" from the bytes' magic number (what the provider actually sent), else None."""
+    if data.startswith(b"\x89PNG\r\n\x1a\n"):
+        return "png"
+    if data.startswith(b"\xff\xd8\xff"):
+        return "jpeg"
+    if data[:4] == b"RIFF" and data[8:12] == b"WEBP":
+        return "webp"
+    return None
+
+
+def decode_output(data: bytes, what: str = "The image in the answer") -> Image.Image:
+    """Decode an image the provider sent, as received (no EXIF turn), or raise OutputImageError.
+
+    Unlike the input checks, the messages speak of the provider's answer: there is no file to re-export.
+    """
+    if output_format_of(data) is None:
+        kind = "text" if _looks_like_text(data) else "not a PNG, JPEG or WebP image"
+        raise OutputImageError(f"{what} is {kind}, so it can't be shown or saved as an image.")
+    try:
+        im = _open_lazy(data, "answer")
+        _load(im, "answer")
+    except InputImageError as exc:
+        if "too large" in exc.reason:
+            raise OutputImageError(f"{what} is too large to open safely ({MAX_PIXELS // 1_000_000} megapixels "
+                                   "at most), which no real answer is.") from None
+        raise OutputImageError(f"{what} is damaged or cut short, so it can't be decoded.") from None
+    return im
 
 
 # ---------------------------------------------------------------------------------------- encoding
