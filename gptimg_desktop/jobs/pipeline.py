@@ -232,7 +232,8 @@ class JobPipeline:
         try:
             outcome.versions = self._store_result(job, result, prepared, spec, blend, outcome.notes)
         except Exception as exc:  # storing a paid answer failed: say truthfully whether it is kept
-            log.warning("storing job %s failed: %s", job.id, exc, exc_info=not isinstance(exc, OutputImageError))
+            log.warning("storing job %s failed: %s", job.id, exc)
+            log.debug("details", exc_info=True)
             return self._failed(outcome, _unsaved_message(exc, sink, self.store, job.id, outcome))
         if sink.error is not None:
             outcome.notes.append(f"The images were saved, but the raw copy of the answer could not be kept "
@@ -478,8 +479,8 @@ def _unsaved_message(
         return (f"The answer arrived but could not be saved ({_reason(exc)}).{stored} The paid answer is kept "
                 "on disk and will be finished at the next start; free the cause first.")
     lost = _reason(sink.error) if sink.error is not None else "it never reached the disk"
-    return (f"The answer arrived but could not be saved ({_reason(exc)}), and its raw copy could not be kept "
-            f"either ({lost}), so the paid image is lost.{stored} Free some disk space before running again.")
+    return (f"The answer arrived but could not be saved ({_reason(exc)}), and saving its raw copy failed too "
+            f"({lost}), so the paid image is lost.{stored} Free some disk space before running again.")
 
 
 def _crash_point(name: str) -> None:

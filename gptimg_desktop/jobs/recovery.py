@@ -97,7 +97,7 @@ def _give_up(store: HistoryStore, job: Job, reason: str, report: RecoveryReport)
     path = response_path(store, job)
     where = f" The raw answer stays in {path}." if path is not None else ""
     report.gave_up.append(store.give_up_recovery(job.id, reason.rstrip() + where))
-    log.warning("gave up finishing job %s: %s", job.id, reason)
+    log.info("gave up finishing job %s: %s", job.id, reason)
 
 
 def _finish_from_disk(store: HistoryStore, prices: PriceTable, job: Job, notes: list[str]) -> list[Version]:

@@ -560,5 +560,6 @@ def _call_quietly(callback: Callable[..., Any], *args: Any) -> None:
     """Run a caller's callback; its failure is logged and must not lose a paid answer."""
     try:
         callback(*args)
-    except Exception:
-        log.exception("a provider callback failed")
+    except Exception as exc:  # one line at warning level; the traceback only for -v debugging
+        log.warning("a provider callback failed: %s", exc)
+        log.debug("details", exc_info=True)
