@@ -129,7 +129,7 @@ def _finish_from_disk(store: HistoryStore, prices: PriceTable, job: Job, notes: 
         first_path, first_name, _role = restored.images[0]
         data = Path(first_path).read_bytes()
         w, h = core_images.image_size(data)
-        fmt = core_images.detect_format(data)
+        fmt = core_images.output_format_of(data) or "png"
         inputs = (ImageInput(first_name, data, fmt, w, h),)
         if restored.mask is not None:
             mask_array = core_images.edit_array_from_mask(Path(restored.mask).read_bytes())

@@ -440,6 +440,8 @@ class ImagesClient:
                 status=status,
                 request_id=request_id,
             ) from None
+        if deadline.hit:  # the socket was shut on a body without a length: it reads as ended, but it was cut
+            raise self._deadline_error(deadline, status, request_id)
         if declared > limit or len(body) > limit:
             size = max(declared, len(body))
             raise MalformedResponse(
@@ -556,10 +558,7 @@ class ImagesClient:
                 raise Cancelled() from None
             log.warning("stream cut after %d partial(s) (request %s): %s", partials, request_id, type(exc).__name__)
             if deadline.hit:
-                raise interrupted(
-                    f"The provider did not finish streaming within {deadline.seconds:g} seconds in all, the most "
-                    "this size and quality may take; it may still have charged for it. Try again."
-                ) from None
+                raise interrupted(_deadline_stream_message(deadline)) from None
             if isinstance(exc, httpx.TimeoutException):
                 raise interrupted(
                     f"The provider stopped sending for {self._config.timeout:g} seconds while the image was "
@@ -569,6 +568,8 @@ class ImagesClient:
         if token.cancelled:
             raise Cancelled()
         if len(completed) < request.n:
+            if deadline.hit:
+                raise interrupted(_deadline_stream_message(deadline))
             raise interrupted(_cut_message(partials, len(completed), request.n))
         return result_from_completed_events(
             completed, request_id=request_id, requested_format=request.output_format, partial_images_received=partials,
@@ -654,6 +655,11 @@ def _cut_message(partials: int, done: int = 0, wanted: int = 1) -> str:
         f"The connection dropped while the image was streaming ({got}); "
         "the provider may still have charged for it. Try again."
     )
+
+
+def _deadline_stream_message(deadline: _Deadline) -> str:
+    return (f"The provider did not finish streaming within {deadline.seconds:g} seconds in all, the most this "
+            "size and quality may take; it may still have charged for it. Try again.")
 
 
 def _short(exc: BaseException) -> str:
