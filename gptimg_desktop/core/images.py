@@ -360,10 +360,26 @@ def prepare_input_image(
     return PreparedImage(_image_input(_renamed(name, out_fmt), out, out_fmt, img.size, has_alpha, source_path), notes)
 
 
+# No input image this app can open is anywhere near this size on disk (40 megapixels as an uncompressed
+# 16-bit TIFF is 320 MB); a bigger file is refused from its size, before a byte of it is read.
+MAX_INPUT_FILE_BYTES = 512 * 1024 * 1024
+_HEAD_BYTES = 64 * 1024
+
+
 def _read_file(path: str, name: str) -> bytes:
+    """The file's bytes, after checking its size and its first bytes: a huge or plainly wrong file is refused
+    without being read whole (a 2 GB sparse ".png" would otherwise take 2 GB of memory)."""
     try:
         with open(path, "rb") as fh:
-            return fh.read()
+            size = os.fstat(fh.fileno()).st_size
+            if size > MAX_INPUT_FILE_BYTES:
+                raise InputImageError(name, f"is {_human_bytes(size)}, far larger than any image this app can "
+                                            "send; export a smaller PNG or JPEG")
+            head = fh.read(_HEAD_BYTES)
+            _refuse_known_non_raster(head, name)
+            if _looks_like_text(head) and not _looks_like_svg(head):
+                raise InputImageError(name, "is not an image (it looks like text)")
+            return head + fh.read()
     except FileNotFoundError:
         raise InputImageError(name, "was not found; it may have been moved or deleted") from None
     except IsADirectoryError:
@@ -526,6 +542,11 @@ def painted_mask_to_api_mask(
     alpha = np.where(edit >= 128, np.uint8(0), np.uint8(255))  # uint8 scalars: no 66 MB int64 temporary at 4K
     data = _encode_black_rgba_png(alpha)
     return ImageInput(filename="mask.png", data=data, format="png", width=w, height=h, has_alpha=True)
+
+
+def edit_array(mask: str | os.PathLike[str] | bytes | Image.Image | np.ndarray) -> np.ndarray:
+    """(H, W) uint8 with 255 = edit from any mask a job accepts (see painted_mask_to_api_mask), at its own size."""
+    return _edit_array(mask)
 
 
 def edit_array_from_mask(data: bytes) -> np.ndarray:

@@ -126,15 +126,21 @@ def prepare(spec: JobSpec) -> PreparedJob:
             mask_src = mask_src[1]
         elif isinstance(mask_src, Path):
             mask_src = str(mask_src)
+        size = (first.width, first.height)
         if isinstance(mask_src, np.ndarray):
             # Painted on the canvas: keep its soft edges for the blend-back and for history.
-            mask_array = _resize_mask(mask_src, (first.width, first.height))
-            mask_input = core_images.painted_mask_to_api_mask(mask_array, (first.width, first.height))
+            note = core_masks.fit_mask((mask_src.shape[1], mask_src.shape[0]), size)
+            mask_array = _resize_mask(mask_src, size)
+            mask_input = core_images.painted_mask_to_api_mask(mask_array, size)
             mask_record = core_images.encode_image(Image.fromarray(mask_array, "L"), "png", png_level=1)
         else:
-            mask_input = core_images.painted_mask_to_api_mask(mask_src, (first.width, first.height))
+            edit = core_images.edit_array(mask_src)  # 255 = edit, at the mask's own size
+            note = core_masks.fit_mask((edit.shape[1], edit.shape[0]), size)
+            mask_input = core_images.painted_mask_to_api_mask(edit, size)
             mask_array = core_images.mask_array_from_api_mask(mask_input.data)
             mask_record = mask_input.data
+        if note:
+            notes.append(note)
         if core_masks.is_empty(mask_array):
             raise RequestRefused(
                 "The mask is empty: paint over the area to change, or clear the mask to edit the whole image.",
