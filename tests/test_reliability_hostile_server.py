@@ -14,7 +14,7 @@ from hostile import HostileServer, images_body, png, response, send, sse
 
 from gptimg_desktop.core.requests import ImageRequest
 from gptimg_desktop.jobs.pipeline import JobPipeline, JobSpec
-from gptimg_desktop.provider.client import ImagesClient, total_deadline
+from gptimg_desktop.provider.client import ImagesClient
 from gptimg_desktop.provider.config import ProviderConfig
 from gptimg_desktop.provider.errors import MalformedResponse, ProviderError, RateLimited, StreamInterrupted
 from gptimg_desktop.store.bundles import export_project
@@ -37,6 +37,8 @@ def _completed(image: bytes) -> dict:
 
 # ---------------------------------------------------------------------------------------------- item 6: deadlines
 def test_a_server_trickling_one_byte_at_a_time_is_stopped_by_the_total_deadline():
+    from gptimg_desktop.provider.client import total_deadline
+
     def trickle(conn: socket.socket, _request: bytes) -> None:
         conn.sendall(b"HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: 100000\r\n\r\n")
         for _ in range(200):
@@ -55,6 +57,8 @@ def test_a_server_trickling_one_byte_at_a_time_is_stopped_by_the_total_deadline(
 
 
 def test_the_total_deadline_grows_with_size_quality_and_count():
+    from gptimg_desktop.provider.client import total_deadline
+
     small = total_deadline(ImageRequest("x", size="1024x1024", quality="low"), 600)
     big = total_deadline(ImageRequest("x", size="3840x2160", quality="high", n=4), 600)
     assert 600 < small < 700 and small < big <= 2 * 600 + 30

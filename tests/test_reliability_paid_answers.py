@@ -19,7 +19,6 @@ from PIL import Image
 
 from gptimg_desktop.core.requests import ImageRequest
 from gptimg_desktop.jobs import pipeline as pipeline_module
-from gptimg_desktop.jobs import recovery
 from gptimg_desktop.jobs.pipeline import JobPipeline, JobSpec, recover_paid_answers
 from gptimg_desktop.provider.client import ImagesClient
 from gptimg_desktop.provider.config import ProviderConfig
@@ -84,6 +83,8 @@ def test_one_undecodable_paid_answer_does_not_block_the_others_and_is_given_up_w
 
 
 def test_a_failing_recovery_is_tried_a_bounded_number_of_times_then_given_up(store, monkeypatch):
+    from gptimg_desktop.jobs import recovery
+
     job_id = _saved_answer(store, images_body([png()]))
 
     def disk_trouble(*_args, **_kwargs):

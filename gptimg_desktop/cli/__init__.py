@@ -195,6 +195,8 @@ def _run_job(args, store, spec) -> int:
     finally:
         client.close()
         choice.close()
+    for note in outcome.notes[len(prepared.notes):]:  # what the answer itself got wrong (usage, count, format)
+        _progress(f"note: {terminal_safe(note)}")
     if outcome.status != "succeeded":
         raise CliError(outcome.error or "The job failed.")
     records = []
