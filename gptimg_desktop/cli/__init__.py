@@ -670,6 +670,9 @@ def _store_sentence(exc: BaseException, describe, data_dir) -> str | None:
         root = Path(os.environ[HOME_ENV]).expanduser() if os.environ.get(HOME_ENV) else data_dir()
     except OSError:
         root = Path(os.environ.get(HOME_ENV, "."))
+    filename = getattr(exc, "filename", None)
+    if isinstance(exc, OSError) and filename and not Path(str(filename)).absolute().is_relative_to(root.absolute()):
+        return None  # not the history's own files (e.g. an --out folder): the generic line names it
     return describe(exc, root / "history.db")
 
 
