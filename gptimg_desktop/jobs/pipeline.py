@@ -269,7 +269,11 @@ class JobPipeline:
                     f"The {len(outcome.versions)} images that arrived were kept")
                 return f"{exc.user_message} {kept} in the history."
         if exc.usage is not None and exc.usage.total_tokens:
-            self.store.record_usage_without_version(job.id, exc.usage, self.prices.cost_usd(request.model, exc.usage))
+            # Never more than the whole request could cost: the same ceiling as for stored images.
+            usage, _note, text = plausible_usage(exc.usage, request.estimate(self.prices).usage, request.n, request.n)
+            if text:
+                outcome.notes.append(text)
+            self.store.record_usage_without_version(job.id, usage, self.prices.cost_usd(request.model, usage))
         return exc.user_message
 
     def _failed(self, outcome: JobOutcome, message: str) -> JobOutcome:

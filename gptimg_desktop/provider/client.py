@@ -58,8 +58,8 @@ _ERROR_BODY_LIMIT = 1024 * 1024
 # instead of being read into memory whole (and kept on disk for every later start to read again).
 MAX_BYTES_PER_IMAGE = 48 * 1024 * 1024
 # A server that trickles a byte now and then never trips the read timeout, so each attempt also has a total
-# deadline: about the read timeout for a small low-quality image (630 s by default), up to twice it for many
-# large high-quality ones.
+# deadline: about the read timeout for a small low-quality image (630 s by default), up to twice it (plus 30 s)
+# for many large high-quality ones.
 _QUALITY_EXTRA = {"low": 0.0, "medium": 0.05, "high": 0.15, "auto": 0.1}
 
 
@@ -80,8 +80,9 @@ def total_deadline(request: ImageRequest, read_timeout: float) -> float:
     share = 1.0 + _QUALITY_EXTRA.get(request.quality, 0.15)
     share += min(0.5, max(0.0, (megapixels - 1.6) / 13.0))  # 0 up to ~1.6 MP, 0.5 at 8.3 MP (4K)
     share += 0.05 * (max(1, request.n) - 1)
-    # The margin keeps a plain stall (no byte for the read timeout) reported as the stall it is.
-    return read_timeout * min(2.0, share) + min(30.0, 0.5 * read_timeout)
+    # The margin keeps a plain stall (no byte for the read timeout) reported as the stall it is, and gives a
+    # short timeout room for the transfer itself.
+    return read_timeout * min(2.0, share) + min(30.0, max(5.0, 0.5 * read_timeout))
 
 
 class _Deadline:
