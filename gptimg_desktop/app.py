@@ -45,8 +45,12 @@ class AppServices:
             self.choice = start_demo_provider(delay=demo_delay)
         self.client = ImagesClient(self.choice.config)
         self.recovered = []
+        self.gave_up: list = []  # saved paid answers that can never be finished (reasons on the jobs)
         try:
-            self.recovered = JobPipeline(self.store, self.client, self.prices).recover_paid_answers()
+            from .jobs.recovery import recover
+
+            report = recover(self.store, self.prices)
+            self.recovered, self.gave_up = report.versions, report.gave_up
         except Exception:  # recovery must never stop the app from opening
             log.exception("recovering paid answers failed")
         self.jobs = JobQueue(lambda: JobPipeline(self.store, self.client, self.prices))
@@ -155,6 +159,11 @@ def create_window(environ=os.environ, demo_delay: float = 0.35, force_demo: bool
             f"Recovered {len(services.recovered)} paid image(s) that arrived before the app last closed.", 10000
         )
         window.history.refresh()
+    elif services.gave_up:
+        window.statusBar().showMessage(
+            f"{len(services.gave_up)} paid answer(s) saved earlier can't be used; the reasons are in the jobs' "
+            "errors (the raw answers stay in the data folder).", 15000
+        )
     if getattr(services.store, "recovered_from", None):
         window.prompt.set_error(
             f"The history database was damaged. It was moved to {services.store.recovered_from} "

@@ -117,19 +117,21 @@ def test_a_project_moves_between_two_homes_through_a_bundle(run_cli, tmp_path):
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.strip() == "Imported 2 versions and 2 jobs into project Posters."
 
-    here = {r["id"]: r for r in json.loads(run_cli("history", "--json", "--project", "Posters").stdout)}
-    there = {r["id"]: r for r in json.loads(run_cli("history", "--json", home=other).stdout)}
-    assert there.keys() == here.keys() == {first["id"], edit["id"]}
-    for vid, record in here.items():
-        for key in ("parent_id", "prompt", "starred", "project", "credits", "size", "model", "created_at"):
-            assert there[vid][key] == record[key], key
-        assert Path(there[vid]["files"][0]).read_bytes() == Path(record["files"][0]).read_bytes()
-        assert Path(there[vid]["files"][0]).is_relative_to(other)
-    assert there[first["id"]]["starred"] is True and there[edit["id"]]["parent_id"] == first["id"]
+    # An import gets fresh ids (it never merges into or grafts onto a history); the records are the same.
+    here = {r["prompt"]: r for r in json.loads(run_cli("history", "--json", "--project", "Posters").stdout)}
+    there = {r["prompt"]: r for r in json.loads(run_cli("history", "--json", home=other).stdout)}
+    assert there.keys() == here.keys() == {PROMPT, "add a moon"}
+    for prompt, record in here.items():
+        for key in ("prompt", "starred", "project", "credits", "size", "model", "created_at"):
+            assert there[prompt][key] == record[key], key
+        assert Path(there[prompt]["files"][0]).read_bytes() == Path(record["files"][0]).read_bytes()
+        assert Path(there[prompt]["files"][0]).is_relative_to(other)
+    assert there[PROMPT]["starred"] is True and there["add a moon"]["parent_id"] == there[PROMPT]["id"]
+    assert there[PROMPT]["id"] not in (first["id"], edit["id"])
 
     again = run_cli("project", "import", str(bundle), home=other)
-    assert again.returncode == 0 and "already in the history were skipped" in again.stdout
-    assert len(json.loads(run_cli("history", "--json", home=other).stdout)) == 2
+    assert again.returncode == 0 and "into project Posters (imported)" in again.stdout  # a copy, never a merge
+    assert len(json.loads(run_cli("history", "--json", "--project", "Posters", home=other).stdout)) == 2
 
 
 def test_a_hostile_bundle_is_refused_with_exit_2(run_cli, tmp_path):

@@ -113,6 +113,10 @@ def manifest_of(bundle: Path) -> dict:
 
 
 # ---------------------------------------------------------------------------------------------- round trips
+def by_prompt(store, project=None) -> dict:
+    return {v.prompt: v for v in store.list_versions(project=project)}
+
+
 def test_a_project_moves_to_another_machine_with_identical_versions_and_files(source, target, tmp_path):
     store, ids = source
     bundle = tmp_path / "posters.gptimg"
@@ -121,32 +125,37 @@ def test_a_project_moves_to_another_machine_with_identical_versions_and_files(so
     assert "Exported project Posters: 5 versions, 6 jobs" in exported.describe_export()
 
     imported = import_bundle(target, bundle)
-    assert (imported.versions, imported.jobs, imported.versions_skipped, imported.jobs_skipped) == (5, 6, 0, 0)
+    assert (imported.versions, imported.jobs) == (5, 6)
     assert imported.project == "Posters" and imported.project_created and imported.ledger_rows == 5
     assert imported.describe_import() == "Imported 5 versions and 6 jobs into project Posters."
 
-    before = {v.id: v for v in store.list_versions(project="Posters")}
-    after = {v.id: v for v in target.list_versions(project="Posters")}
-    assert after.keys() == before.keys() == {ids[k] for k in ("v1", "v2", "v3", "v4", "v5")}
-    for vid, old in before.items():
-        new = after[vid]
-        for field in ("parent_id", "prompt", "starred", "created_at", "model", "size", "quality", "kind",
-                      "credits", "cost_usd", "input_tokens", "output_tokens", "job_id", "index_in_job"):
+    before, after = by_prompt(store, "Posters"), by_prompt(target, "Posters")
+    assert after.keys() == before.keys()
+    # Fresh ids: nothing in a bundle can name a record of the history it goes into.
+    assert not {v.id for v in after.values()} & {v.id for v in before.values()}
+    old_prompt = {v.id: v.prompt for v in before.values()}
+    new_prompt = {v.id: v.prompt for v in after.values()}
+    for prompt, old in before.items():
+        new = after[prompt]
+        for field in ("prompt", "starred", "created_at", "model", "size", "quality", "kind",
+                      "credits", "cost_usd", "input_tokens", "output_tokens", "index_in_job"):
             assert getattr(new, field) == getattr(old, field), field
+        assert new_prompt.get(new.parent_id) == old_prompt.get(old.parent_id)  # the same tree
         assert new.path.read_bytes() == old.path.read_bytes()
         assert new.thumb_path.read_bytes() == old.thumb_path.read_bytes()
         assert new.path.is_relative_to(target.root)
-    assert after[ids["v1"]].prompt == "Café — 東京 poster" and after[ids["v1"]].starred
+    assert after["Café — 東京 poster"].starred
     # The edit's inputs and mask came along, so it can be restored and re-run on the new machine.
-    old_inputs, new_inputs = store.job_inputs(before[ids["v2"]].job_id), target.job_inputs(after[ids["v2"]].job_id)
+    old_v2, new_v2 = before["make the sky pink"], after["make the sky pink"]
+    old_inputs, new_inputs = store.job_inputs(old_v2.job_id), target.job_inputs(new_v2.job_id)
     assert [(p.read_bytes(), n, r) for p, n, r in new_inputs.images] == [
         (p.read_bytes(), n, r) for p, n, r in old_inputs.images
     ]
     assert new_inputs.mask.read_bytes() == old_inputs.mask.read_bytes()
-    assert target.get_job(ids["failed"]).status == "failed"
-    assert target.get_job(ids["failed"]).response_file is None
-    assert [(v.id, d) for v, d in target.version_tree("Posters")] == [
-        (v.id, d) for v, d in store.version_tree("Posters")
+    failed = target.list_jobs(status="failed")
+    assert len(failed) == 1 and failed[0].prompt == "a failed one" and failed[0].response_file is None
+    assert [(v.prompt, d) for v, d in target.version_tree("Posters")] == [
+        (v.prompt, d) for v, d in store.version_tree("Posters")
     ]
     assert target.usage_totals(project="Posters") == store.usage_totals(project="Posters")
     assert target.budget_for("Posters") == (1000, 20.0)
@@ -155,22 +164,25 @@ def test_a_project_moves_to_another_machine_with_identical_versions_and_files(so
     assert target.list_versions(project="Default") == []
 
 
-def test_importing_twice_skips_what_is_there_and_never_overwrites(source, target, tmp_path):
-    store, ids = source
+def test_importing_twice_makes_a_second_copy_and_never_touches_the_first(source, target, tmp_path):
+    store, _ids = source
     bundle = tmp_path / "posters.gptimg"
     export_project(store, "Posters", bundle)
     import_bundle(target, bundle)
-    target.set_star(ids["v1"], False)  # a change made on the new machine must survive a re-import
-    totals = target.usage_totals()
+    first = by_prompt(target, "Posters")
+    target.set_star(first["Café — 東京 poster"].id, False)  # a change made on the new machine must survive
+    before = state(target)
 
     again = import_bundle(target, bundle)
-    assert (again.versions, again.jobs, again.versions_skipped, again.jobs_skipped) == (0, 0, 5, 6)
-    assert again.project == "Posters" and not again.project_created and again.files == 0
-    assert "5 versions and 6 jobs already in the history were skipped" in again.describe_import()
-    assert target.get_version(ids["v1"]).starred is False
-    assert target.usage_totals() == totals  # cost records were not counted twice
-    assert [p.name for p in target.list_projects()] == ["Default", "Posters"]
-    assert len(target.list_versions()) == 5
+    assert again.project == "Posters (imported)" and again.project_created and again.versions == 5
+    assert again.files == 0  # the same files are stored once
+    assert target.get_version(first["Café — 東京 poster"].id).starred is False
+    assert by_prompt(target, "Posters").keys() == first.keys()
+    assert {v.id for v in target.list_versions(project="Posters")} == {v.id for v in first.values()}
+    after = state(target)[0]
+    for table in range(4):  # projects, jobs, versions, ledger: every row there before is there, unchanged
+        assert after[table][: len(before[0][table])] == before[0][table]
+    assert [p.name for p in target.list_projects()] == ["Default", "Posters", "Posters (imported)"]
 
 
 def test_a_different_project_with_the_same_name_is_left_alone(source, target, tmp_path):
@@ -183,14 +195,7 @@ def test_a_different_project_with_the_same_name_is_left_alone(source, target, tm
     assert first.project == "Posters (imported)" and first.project_created
     assert [v.id for v in target.list_versions(project="Posters")] == [mine.id]
     assert len(target.list_versions(project="Posters (imported)")) == 5
-    assert import_bundle(target, bundle).project == "Posters (imported)"  # the repeat joins the same one
-
-    # Another machine's unrelated Posters gets the next free name.
-    other = HistoryStore(tmp_path / "machine-c", clock=Clock())
-    make_version(other, "unrelated", color=(3, 3, 3))
-    export_project(other, "Posters", tmp_path / "other.gptimg")
-    other.close()
-    assert import_bundle(target, tmp_path / "other.gptimg").project == "Posters (imported 2)"
+    assert import_bundle(target, bundle).project == "Posters (imported 2)"  # never merged into the first copy
 
 
 def test_the_default_project_imports_into_an_empty_default(source, target, tmp_path):
@@ -214,32 +219,63 @@ def test_a_branch_holds_exactly_the_version_and_its_descendants(source, target, 
 
     imported = import_bundle(target, bundle)
     assert imported.versions == 2 and imported.project == "Posters"
-    v2, v3 = target.get_version(ids["v2"]), target.get_version(ids["v3"])
+    got = by_prompt(target)
+    v2, v3 = got["make the sky pink"], got["add birds"]
     assert v2.parent_id is None  # its parent stayed on the other machine
-    assert v3.parent_id == ids["v2"]
+    assert v3.parent_id == v2.id
     assert target.get_job(v2.job_id).parent_version_id is None
     assert target.usage_totals().credits == 120
 
-    # Importing the branch back where it came from changes nothing.
-    before = state(store)
-    back = import_bundle(store, bundle)
-    assert (back.versions, back.versions_skipped) == (0, 2) and state(store) == before
 
-
-def test_a_branch_whose_parent_is_already_there_links_to_it(source, target, tmp_path):
+def test_a_branch_brought_back_never_grafts_onto_the_tree_it_came_from(source, tmp_path):
     store, ids = source
-    export_branch(store, ids["v1"], tmp_path / "root.gptimg")
-    assert manifest_of(tmp_path / "root.gptimg")["versions"].__len__() == 4  # v1, v2, v3, v4; not v5
-    export_branch(store, ids["v3"], tmp_path / "leaf.gptimg")
-    export_branch(store, ids["v2"], tmp_path / "middle.gptimg")
-    import_bundle(target, tmp_path / "leaf.gptimg")
-    assert target.get_version(ids["v3"]).parent_id is None
-    import_bundle(target, tmp_path / "middle.gptimg")
-    # v3 was imported first as a root and is not rewritten; v2 joins as its own root.
-    assert target.get_version(ids["v3"]).parent_id is None and target.get_version(ids["v2"]).parent_id is None
-    summary = import_bundle(target, tmp_path / "root.gptimg")
-    assert summary.versions == 2 and summary.versions_skipped == 2
-    assert target.get_version(ids["v4"]).parent_id == ids["v1"]
+    bundle = tmp_path / "branch.gptimg"
+    export_branch(store, ids["v2"], bundle)
+    tree = [(v.id, d) for v, d in store.version_tree("Posters")]
+
+    back = import_bundle(store, bundle)
+    assert back.project == "Posters (imported)" and back.versions == 2
+    assert [(v.id, d) for v, d in store.version_tree("Posters")] == tree  # the original tree is untouched
+    copies = store.list_versions(project="Posters (imported)")
+    assert {v.id for v in copies}.isdisjoint(ids.values())
+    assert sorted(v.parent_id is None for v in copies) == [False, True]  # a root of its own, never v1's child
+
+
+def test_a_bundle_whose_ids_collide_with_this_history_never_merges_into_it(source, target, tmp_path):
+    store, ids = source
+    mine = make_version(target, "mine", project="Mine", color=(5, 50, 5))
+    bundle = tmp_path / "posters.gptimg"
+    export_project(store, "Posters", bundle)
+    manifest = manifest_of(bundle)
+    # A crafted bundle reusing ids of this history for its job, its version and as a parent.
+    manifest["jobs"][0]["id"] = mine.job_id
+    manifest["versions"][0]["job_id"] = mine.job_id
+    for row in manifest["ledger"]:
+        if row["job_id"] == manifest["versions"][0]["job_id"] or row["version_id"] == manifest["versions"][0]["id"]:
+            row["job_id"] = mine.job_id
+    old_first = manifest["versions"][0]["id"]
+    manifest["versions"][0]["id"] = mine.id
+    for v in manifest["versions"]:
+        if v["parent_id"] == old_first:
+            v["parent_id"] = mine.id
+    for row in manifest["ledger"]:
+        if row["version_id"] == old_first:
+            row["version_id"] = mine.id
+    for j in manifest["jobs"]:
+        if j["parent_version_id"] == old_first:
+            j["parent_version_id"] = mine.id
+    crafted = tmp_path / "crafted.gptimg"
+    with zipfile.ZipFile(bundle) as src, zipfile.ZipFile(crafted, "w") as out:
+        for info in src.infolist():
+            data = json.dumps(manifest).encode() if info.filename == "manifest.json" else src.read(info)
+            out.writestr(info, data)
+    before = target.get_version(mine.id)
+
+    summary = import_bundle(target, crafted)
+    assert summary.versions == 5
+    assert target.get_version(mine.id) == before and target.children(mine.id) == []
+    assert [v.id for v in target.list_versions(project="Mine")] == [mine.id]
+    assert target.versions_for_job(mine.job_id) == [before]
 
 
 def test_a_bundle_holds_no_settings_keys_or_raw_responses(source, tmp_path):

@@ -183,7 +183,7 @@ def test_filters_by_project_search_and_star(store):
     assert store.set_star(blue.id, False).starred is False
 
 
-def test_projects_can_be_made_renamed_and_deleted_without_losing_spending(store):
+def test_projects_can_be_made_renamed_and_deleted_with_their_cost_records(store):
     make_version(store, "a logo", project="Brand", cost=0.5)
     kept = make_version(store, "a poster", cost=0.25)
     store.set_project_budget("Brand", credits=600, usd=10.0)
@@ -203,7 +203,8 @@ def test_projects_can_be_made_renamed_and_deleted_without_losing_spending(store)
     assert [p.name for p in store.list_projects()] == ["Default"]
     assert [v.id for v in store.list_versions()] == [kept.id]
     assert logo.path.exists()  # files stay
-    assert store.usage_totals().cost_usd == 0.75 and store.usage_totals().images == 2
+    # Its cost records go with it (a bundle's records must not block budgets after the project is gone).
+    assert store.usage_totals().cost_usd == 0.25 and store.usage_totals().images == 1
     with pytest.raises(RecordNotFound):
         store.rename_project("Brand 2026", "X")
 

@@ -11,6 +11,7 @@ import importlib
 import json
 import logging
 import shutil
+import sqlite3
 import sys
 from pathlib import Path
 
@@ -19,12 +20,13 @@ from ..core.errors import InputImageError, RequestRefused
 from ..core.models import DEFAULT_MODEL
 from ..core.pricing import PriceTable
 from ..core.requests import ImageRequest
+from ..core.text import terminal_safe
 
 EXIT_OK, EXIT_FAILED, EXIT_REFUSED = 0, 1, 2
 
 # Command families that live in their own modules of this package. Each module has
 # `register(sub) -> dict[str, handler]`: it adds its parsers and returns its handlers by command name.
-FEATURE_COMMANDS: tuple[str, ...] = ("sets", "batch")
+FEATURE_COMMANDS: tuple[str, ...] = ("jobs", "sets", "batch")
 PRICES_SETTING = "prices"
 
 
@@ -117,18 +119,28 @@ def _open_store():
     return store
 
 
+# Jobs this run found interrupted (their process died since the last run), for `gptimg history` to mention.
+_INTERRUPTED_NOW: list = []
+
+
 def _recover_paid_answers(store) -> None:
     """Finish paid answers a killed run left on disk (no request is sent); jobs of live processes are left alone."""
-    from ..jobs.pipeline import recover_paid_answers
+    from ..jobs.recovery import recover
 
     try:
-        recovered = recover_paid_answers(store, _price_table(store))
-    except Exception:  # recovery must never stop a command; the next start tries again
-        logging.getLogger("gptimg").warning("recovering paid answers failed", exc_info=True)
+        report = recover(store, _price_table(store))
+    except Exception as exc:  # recovery must never stop a command; the next start tries again
+        logging.getLogger("gptimg").warning("recovering paid answers failed: %s", exc)
         return
-    if recovered:
-        _progress(f"Recovered {len(recovered)} paid image(s) that arrived before gptimg last stopped "
+    _INTERRUPTED_NOW[:] = report.interrupted
+    if report.versions:
+        _progress(f"Recovered {len(report.versions)} paid image(s) that arrived before gptimg last stopped "
                   "(nothing was sent again).")
+    for note in report.notes:
+        _progress(f"note: {terminal_safe(note)}")
+    if report.gave_up:
+        _progress(f"Gave up finishing {len(report.gave_up)} paid answer(s) that can't be used; the reasons are "
+                  "in `gptimg jobs --status failed` (the raw answers stay in the data folder).")
 
 
 def _price_table(store) -> PriceTable:
@@ -186,6 +198,8 @@ def _run_job(args, store, spec) -> int:
     finally:
         client.close()
         choice.close()
+    for note in outcome.notes[len(prepared.notes):]:  # what the answer itself got wrong (usage, count, format)
+        _progress(f"note: {terminal_safe(note)}")
     if outcome.status != "succeeded":
         raise CliError(outcome.error or "The job failed.")
     records = []
@@ -258,6 +272,7 @@ def cmd_history(args) -> int:
 
     store = _open_store()
     try:
+        _mention_interrupted()
         versions = store.list_versions(project=args.project, limit=args.limit,
                                        starred=True if getattr(args, "starred", False) else None)
         if args.json:
@@ -271,13 +286,24 @@ def cmd_history(args) -> int:
         for v in versions:
             parent = f" ← {v.parent_id}" if v.parent_id else ""
             star = "★ " if v.starred else ""
-            prompt = v.prompt.replace("\n", " ")
+            prompt = terminal_safe(v.prompt)
             prompt = prompt if len(prompt) <= 60 else prompt[:57] + "…"
-            print(f"{v.id}{parent}  {v.created_at[:19]}  {v.kind:8} {v.model} {v.size} {v.quality}  "
-                  f"{v.credits} cr ${v.cost_usd:.4f}  {star}{prompt}")
+            print(f"{v.id}{parent}  {v.created_at[:19]}  {v.kind:8} {terminal_safe(v.model)} {v.size} "
+                  f"{terminal_safe(v.quality)}  {v.credits} cr ${v.cost_usd:.4f}  {star}{prompt}")
         return EXIT_OK
     finally:
         store.close()
+
+
+def _mention_interrupted() -> None:
+    """Say (on stderr) which jobs were interrupted since the last run, and how to restore them."""
+    jobs = [j for j in _INTERRUPTED_NOW if j.status == "interrupted"]
+    if not jobs:
+        return
+    what = "1 job was" if len(jobs) == 1 else f"{len(jobs)} jobs were"
+    _progress(f"{what} interrupted since the last run (it stopped before finishing; the provider may have "
+              "charged for it): see `gptimg jobs --status interrupted` for how to restore each, or use Retry "
+              "in the editor's Jobs list.")
 
 
 def cmd_usage(args) -> int:
@@ -422,9 +448,13 @@ def cmd_export(args) -> int:
             raise CliError(f"No version '{args.version_id}' in the history; see `gptimg history`.", EXIT_REFUSED)
         if not version.path.is_file():
             raise CliError(f"The image of version {version.id} is missing from the data folder ({version.path}).")
-        with Image.open(version.path) as img:
-            img.load()
-            data = encode_with_metadata(img, fmt, _export_metadata(version))
+        try:
+            with Image.open(version.path) as img:
+                img.load()
+                data = encode_with_metadata(img, fmt, _export_metadata(version))
+        except (OSError, SyntaxError, ValueError, Image.DecompressionBombError):
+            raise CliError(f"The file of version {version.id} ({version.path}) is not a readable image (damaged "
+                           "or replaced), so it can't be exported.") from None
         atomic_write(target, data)
         print(target)
         return EXIT_OK
@@ -460,7 +490,7 @@ def _project_list(args, store) -> int:
         return EXIT_OK
     for row in rows:
         budget = _budget_text(row["budget_credits"], row["budget_usd"])
-        print(f"{row['name']}  ·  {row['versions']} versions  ·  {row['used_credits']:,} credits, "
+        print(f"{terminal_safe(row['name'])}  ·  {row['versions']} versions  ·  {row['used_credits']:,} credits, "
               f"${row['used_usd']:.2f} used{budget}")
     return EXIT_OK
 
@@ -505,14 +535,14 @@ def _project_export(args, store) -> int:
     from ..store.bundles import export_project
 
     target = args.file.expanduser().absolute()
-    print(export_project(store, args.name, target).describe_export())
+    print(terminal_safe(export_project(store, args.name, target).describe_export()))
     return EXIT_OK
 
 
 def _project_import(args, store) -> int:
     from ..store.bundles import import_bundle
 
-    print(import_bundle(store, args.file.expanduser()).describe_import())
+    print(terminal_safe(import_bundle(store, args.file.expanduser()).describe_import()))
     return EXIT_OK
 
 
@@ -604,25 +634,52 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING, format="%(name)s: %(message)s")
     from ..provider.errors import ProviderError
+    from ..store.db import StoreUnavailable, describe_store_error
+    from ..store.paths import data_dir
 
     try:
         return COMMANDS[args.command](args)
     except (RequestRefused, InputImageError) as exc:
-        print(f"gptimg: refused: {exc}", file=sys.stderr)
+        print(f"gptimg: refused: {terminal_safe(exc)}", file=sys.stderr)
         return EXIT_REFUSED
     except CliError as exc:
-        print(f"gptimg: error: {exc}", file=sys.stderr)
+        print(f"gptimg: error: {terminal_safe(exc)}", file=sys.stderr)
         return exc.code
     except ProviderError as exc:
-        print(f"gptimg: error: {exc.user_message}", file=sys.stderr)
+        print(f"gptimg: error: {terminal_safe(exc.user_message)}", file=sys.stderr)
+        return EXIT_FAILED
+    except StoreUnavailable as exc:
+        print(f"gptimg: error: {terminal_safe(exc)}", file=sys.stderr)
+        return EXIT_FAILED
+    except (sqlite3.OperationalError, OSError) as exc:  # the history or data folder failed mid-command
+        message = _store_sentence(exc, describe_store_error, data_dir)
+        if message is None:
+            raise
+        print(f"gptimg: error: {terminal_safe(message)}", file=sys.stderr)
         return EXIT_FAILED
     except KeyboardInterrupt:
         print("gptimg: interrupted.", file=sys.stderr)
         return 130
     except Exception as exc:  # the promise: one clear line, never a traceback
         logging.getLogger("gptimg").debug("unexpected failure", exc_info=True)
-        print(f"gptimg: error: {type(exc).__name__}: {exc}", file=sys.stderr)
+        print(f"gptimg: error: {type(exc).__name__}: {terminal_safe(exc)}", file=sys.stderr)
         return EXIT_FAILED
+
+
+def _store_sentence(exc: BaseException, describe, data_dir) -> str | None:
+    """The plain sentence for a history or data-folder failure, or None when it is something else."""
+    import os
+
+    from ..store.paths import HOME_ENV
+
+    try:
+        root = Path(os.environ[HOME_ENV]).expanduser() if os.environ.get(HOME_ENV) else data_dir()
+    except OSError:
+        root = Path(os.environ.get(HOME_ENV, "."))
+    filename = getattr(exc, "filename", None)
+    if isinstance(exc, OSError) and filename and not Path(str(filename)).absolute().is_relative_to(root.absolute()):
+        return None  # not the history's own files (e.g. an --out folder): the generic line names it
+    return describe(exc, root / "history.db")
 
 
 if __name__ == "__main__":

@@ -23,3 +23,7 @@ class InputImageError(ValueError):
         super().__init__(f"{filename}: {reason}")
         self.filename = filename
         self.reason = reason
+
+
+class OutputImageError(ValueError):
+    """An image the provider sent back (and was paid for) can't be decoded. The message says which and why."""

@@ -19,7 +19,7 @@ import numpy as np
 from PIL import ExifTags, Image, ImageOps
 
 from . import masks as _masks
-from .errors import InputImageError
+from .errors import InputImageError, OutputImageError
 from .requests import ImageInput
 
 # Our own decompression-bomb limit, checked on the header before any pixel is decoded. Pillow's
@@ -162,6 +162,41 @@ def image_size(data: bytes, filename: str = "image") -> tuple[int, int]:
     _refuse_known_non_raster(data, filename)
     # Reading a bomb's size is harmless; only decoding it is not.
     return _open_lazy(data, filename, check_pixels=False).size
+
+
+# ---------------------------------------------------------------------------------------- images received
+
+OUTPUT_FORMATS = {"PNG": "png", "JPEG": "jpeg", "WEBP": "webp"}
+
+
+def output_format_of(data: bytes) -> str | None:
+    """"png", "jpeg" or "webp" from the bytes' magic number (what the provider actually sent), else None."""
+    if data.startswith(b"\x89PNG\r\n\x1a\n"):
+        return "png"
+    if data.startswith(b"\xff\xd8\xff"):
+        return "jpeg"
+    if data[:4] == b"RIFF" and data[8:12] == b"WEBP":
+        return "webp"
+    return None
+
+
+def decode_output(data: bytes, what: str = "The image in the answer") -> Image.Image:
+    """Decode an image the provider sent, as received (no EXIF turn), or raise OutputImageError.
+
+    Unlike the input checks, the messages speak of the provider's answer: there is no file to re-export.
+    """
+    if output_format_of(data) is None:
+        kind = "text" if _looks_like_text(data) else "not a PNG, JPEG or WebP image"
+        raise OutputImageError(f"{what} is {kind}, so it can't be shown or saved as an image.")
+    try:
+        im = _open_lazy(data, "answer")
+        _load(im, "answer")
+    except InputImageError as exc:
+        if "too large" in exc.reason:
+            raise OutputImageError(f"{what} is too large to open safely ({MAX_PIXELS // 1_000_000} megapixels "
+                                   "at most), which no real answer is.") from None
+        raise OutputImageError(f"{what} is damaged or cut short, so it can't be decoded.") from None
+    return im
 
 
 # ---------------------------------------------------------------------------------------- encoding
@@ -325,10 +360,26 @@ def prepare_input_image(
     return PreparedImage(_image_input(_renamed(name, out_fmt), out, out_fmt, img.size, has_alpha, source_path), notes)
 
 
+# No input image this app can open is anywhere near this size on disk (40 megapixels as an uncompressed
+# 16-bit TIFF is 320 MB); a bigger file is refused from its size, before a byte of it is read.
+MAX_INPUT_FILE_BYTES = 512 * 1024 * 1024
+_HEAD_BYTES = 64 * 1024
+
+
 def _read_file(path: str, name: str) -> bytes:
+    """The file's bytes, after checking its size and its first bytes: a huge or plainly wrong file is refused
+    without being read whole (a 2 GB sparse ".png" would otherwise take 2 GB of memory)."""
     try:
         with open(path, "rb") as fh:
-            return fh.read()
+            size = os.fstat(fh.fileno()).st_size
+            if size > MAX_INPUT_FILE_BYTES:
+                raise InputImageError(name, f"is {_human_bytes(size)}, far larger than any image this app can "
+                                            "send; export a smaller PNG or JPEG")
+            head = fh.read(_HEAD_BYTES)
+            _refuse_known_non_raster(head, name)
+            if _looks_like_text(head) and not _looks_like_svg(head):
+                raise InputImageError(name, "is not an image (it looks like text)")
+            return head + fh.read()
     except FileNotFoundError:
         raise InputImageError(name, "was not found; it may have been moved or deleted") from None
     except IsADirectoryError:
@@ -491,6 +542,11 @@ def painted_mask_to_api_mask(
     alpha = np.where(edit >= 128, np.uint8(0), np.uint8(255))  # uint8 scalars: no 66 MB int64 temporary at 4K
     data = _encode_black_rgba_png(alpha)
     return ImageInput(filename="mask.png", data=data, format="png", width=w, height=h, has_alpha=True)
+
+
+def edit_array(mask: str | os.PathLike[str] | bytes | Image.Image | np.ndarray) -> np.ndarray:
+    """(H, W) uint8 with 255 = edit from any mask a job accepts (see painted_mask_to_api_mask), at its own size."""
+    return _edit_array(mask)
 
 
 def edit_array_from_mask(data: bytes) -> np.ndarray:

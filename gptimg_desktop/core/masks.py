@@ -352,3 +352,23 @@ def _as_mask(mask: np.ndarray) -> np.ndarray:
     if mask.dtype != np.uint8:
         return np.clip(mask, 0, 255).astype(np.uint8)
     return mask
+
+
+# Masks drawn at another resolution of the same picture differ from its aspect by rounding only.
+_ASPECT_TOLERANCE = 0.01
+
+
+def fit_mask(mask_size: tuple[int, int], image_size: tuple[int, int]) -> str | None:
+    """Check a mask's size against the image it edits: None when equal, a note when it has the image's aspect
+    (it is scaled), RequestRefused (naming both sizes) when its aspect differs: stretching it would edit
+    other places than the ones painted."""
+    (mw, mh), (iw, ih) = mask_size, image_size
+    if (mw, mh) == (iw, ih):
+        return None
+    if mw <= 0 or mh <= 0 or abs((mw / mh) / (iw / ih) - 1) > _ASPECT_TOLERANCE:
+        raise RequestRefused(
+            f"The mask is {mw}x{mh} but the image is {iw}x{ih}: their proportions differ, so the mask would be "
+            f"stretched over other places than the ones painted. Make the mask {iw}x{ih}.",
+            param="mask",
+        )
+    return f"The mask ({mw}x{mh}) was scaled to the image's size ({iw}x{ih})."

@@ -8,9 +8,11 @@ restorable job or a version that the next start can finish without paying again.
 
 from __future__ import annotations
 
+import errno
 import logging
 import os
 import signal
+import sqlite3
 import time
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -22,14 +24,16 @@ from PIL import Image
 
 from ..core import images as core_images
 from ..core import masks as core_masks
-from ..core.errors import InputImageError, RequestRefused
+from ..core.errors import InputImageError, OutputImageError, RequestRefused
 from ..core.pricing import PriceTable, Usage
 from ..core.requests import ImageInput, ImageRequest
 from ..provider.client import CancelToken, ImagesClient
 from ..provider.errors import Cancelled, ProviderError, StreamInterrupted
-from ..provider.events import ImageResult, PartialImage, parse_saved_response
+from ..provider.events import ImageResult, PartialImage
+from ..store.db import StoreUnavailable
 from ..store.files import atomic_write
 from ..store.history import HistoryStore, Job, Version
+from .usage_checks import plausible_usage
 
 log = logging.getLogger("gptimg.jobs")
 
@@ -125,15 +129,21 @@ def prepare(spec: JobSpec) -> PreparedJob:
             mask_src = mask_src[1]
         elif isinstance(mask_src, Path):
             mask_src = str(mask_src)
+        size = (first.width, first.height)
         if isinstance(mask_src, np.ndarray):
             # Painted on the canvas: keep its soft edges for the blend-back and for history.
-            mask_array = _resize_mask(mask_src, (first.width, first.height))
-            mask_input = core_images.painted_mask_to_api_mask(mask_array, (first.width, first.height))
+            note = core_masks.fit_mask((mask_src.shape[1], mask_src.shape[0]), size)
+            mask_array = _resize_mask(mask_src, size)
+            mask_input = core_images.painted_mask_to_api_mask(mask_array, size)
             mask_record = core_images.encode_image(Image.fromarray(mask_array, "L"), "png", png_level=1)
         else:
-            mask_input = core_images.painted_mask_to_api_mask(mask_src, (first.width, first.height))
+            edit = core_images.edit_array(mask_src)  # 255 = edit, at the mask's own size
+            note = core_masks.fit_mask((edit.shape[1], edit.shape[0]), size)
+            mask_input = core_images.painted_mask_to_api_mask(edit, size)
             mask_array = core_images.mask_array_from_api_mask(mask_input.data)
             mask_record = mask_input.data
+        if note:
+            notes.append(note)
         if core_masks.is_empty(mask_array):
             raise RequestRefused(
                 "The mask is empty: paint over the area to change, or clear the mask to edit the whole image.",
@@ -223,24 +233,29 @@ class JobPipeline:
             outcome.status, outcome.error = "cancelled", "Cancelled."
             return outcome
         except StreamInterrupted as exc:
-            return self._failed(outcome, self._keep_what_arrived(job, exc, prepared, spec, outcome))
+            return self._failed(outcome, self._keep_what_arrived(job, exc, prepared, spec, outcome, sink))
         except ProviderError as exc:
             return self._failed(outcome, exc.user_message)
         log.info("job %s answered in %.1fs", job.id, time.monotonic() - started)
         listener.stage(job.id, "Saving…")
         try:
-            outcome.versions = store_result(self.store, self.prices, job, result, prepared, spec, blend,
-                                            on_pixels=lambda i, px: listener.result_pixels(job.id, i, px))
-        except Exception as exc:  # decoding a paid answer failed: keep the raw file for recovery
-            log.exception("storing job %s failed", job.id)
-            return self._failed(outcome, f"The answer arrived but could not be saved ({exc}); it is kept and will be retried at next start.")
+            outcome.versions = self._store_result(job, result, prepared, spec, blend, outcome.notes,
+                                                  on_pixels=lambda i, px: listener.result_pixels(job.id, i, px))
+        except Exception as exc:  # storing a paid answer failed: say truthfully whether it is kept
+            log.warning("storing job %s failed: %s", job.id, exc)
+            log.debug("details", exc_info=True)
+            return self._failed(outcome, _unsaved_message(exc, sink, self.store, job.id, outcome))
+        if sink.error is not None:
+            outcome.notes.append(f"The images were saved, but the raw copy of the answer could not be kept "
+                                 f"({_reason(sink.error)}).")
         outcome.result = result
         outcome.job = self.store.mark_succeeded(job.id)
         outcome.versions = [self.store.get_version(v.id) for v in outcome.versions]  # now with the final status
         return outcome
 
     def _keep_what_arrived(
-        self, job: Job, exc: StreamInterrupted, prepared: PreparedJob, spec: JobSpec, outcome: JobOutcome
+        self, job: Job, exc: StreamInterrupted, prepared: PreparedJob, spec: JobSpec, outcome: JobOutcome,
+        sink: _ResponseSink,
     ) -> str:
         """A cut stream: images that completed before the cut were paid for, so they become versions carrying
         the usage that came back (once: recovery skips jobs with versions); otherwise only usage is recorded."""
@@ -249,15 +264,20 @@ class JobPipeline:
             partial = ImageResult(exc.images, None, None, None, request.output_format, exc.usage or Usage(),
                                   exc.request_id, None, exc.partial_images_received)
             try:
-                outcome.versions = self._store_result(job, partial, prepared, spec)
-            except Exception:  # the raw answer stays on disk; recovery can still finish it
-                log.exception("keeping the images of cut job %s failed", job.id)
+                outcome.versions = self._store_result(job, partial, prepared, spec, None, outcome.notes)
+            except Exception as store_exc:
+                log.warning("keeping the images of cut job %s failed: %s", job.id, store_exc)
+                return f"{exc.user_message} {_unsaved_message(store_exc, sink, self.store, job.id, outcome)}"
             else:
                 kept = "The image that arrived was kept" if len(outcome.versions) == 1 else (
                     f"The {len(outcome.versions)} images that arrived were kept")
                 return f"{exc.user_message} {kept} in the history."
         if exc.usage is not None and exc.usage.total_tokens:
-            self.store.record_usage_without_version(job.id, exc.usage, self.prices.cost_usd(request.model, exc.usage))
+            # Never more than the whole request could cost: the same ceiling as for stored images.
+            usage, _note, text = plausible_usage(exc.usage, request.estimate(self.prices).usage, request.n, request.n)
+            if text:
+                outcome.notes.append(text)
+            self.store.record_usage_without_version(job.id, usage, self.prices.cost_usd(request.model, usage))
         return exc.user_message
 
     def _failed(self, outcome: JobOutcome, message: str) -> JobOutcome:
@@ -290,9 +310,10 @@ class JobPipeline:
 
     def _store_result(
         self, job: Job, result: ImageResult, prepared: PreparedJob, spec: JobSpec,
-        blend: Future[BlendBase] | None = None,
+        blend: Future[BlendBase] | None = None, notes: list[str] | None = None,
+        on_pixels: Callable[[int, Image.Image], None] | None = None,
     ) -> list[Version]:
-        return store_result(self.store, self.prices, job, result, prepared, spec, blend)
+        return store_result(self.store, self.prices, job, result, prepared, spec, blend, notes, on_pixels)
 
     # ------------------------------------------------------------------ recovery
     def recover_paid_answers(self) -> list[Version]:
@@ -302,37 +323,50 @@ class JobPipeline:
 
 def store_result(
     store: HistoryStore, prices: PriceTable, job: Job, result: ImageResult, prepared: PreparedJob, spec: JobSpec,
-    blend: Future[BlendBase] | None = None, on_pixels: Callable[[int, Image.Image], None] | None = None,
+    blend: Future[BlendBase] | None = None, notes: list[str] | None = None,
+    on_pixels: Callable[[int, Image.Image], None] | None = None,
 ) -> list[Version]:
     """Decode, blend back and store each image of a paid answer as a version with its share of the usage.
 
-    ``blend`` is the original's pixels and weights when they were prepared while the request ran;
-    ``on_pixels(index, image)`` gets each stored image's pixels, decoded once for the thumbnail anyway.
+    ``blend`` is the original's pixels and weights when they were prepared while the request ran. What the
+    answer got wrong is corrected and said in ``notes``: images beyond the n asked for are not kept, a file
+    is stored under the format it really is, and usage that is missing or can't be real is replaced by the
+    estimate (and marked so in the ledger). Images are decoded as answers, not as input files: a damaged one
+    raises OutputImageError before anything of the answer is stored. ``on_pixels(index, image)`` gets each stored
+    image's pixels, decoded once for the thumbnail anyway.
     """
     request = prepared.request
-    images = result.images
+    notes = notes if notes is not None else []
+    wanted = max(1, request.n)
+    images = list(result.images)
+    if len(images) > wanted:
+        notes.append(f"The provider sent {len(images)} images for the {wanted} asked for; only the first "
+                     f"{wanted} {'was' if wanted == 1 else 'were'} kept and charged.")
+        images = images[:wanted]
     count = max(1, len(images))
-    shares = _split_usage(result.usage, count)
+    usage, usage_note, usage_text = plausible_usage(result.usage, request.estimate(prices).usage, count, wanted)
+    if usage_text:
+        notes.append(usage_text)
+    shares = _split_usage(usage, count)
     versions = []
     base: BlendBase | None = None
     for index, data in enumerate(images):
-        fmt = result.output_format or request.output_format
-        pixels: Image.Image | None = None
-        mask_array = prepared.mask_array
-        blended = mask_array is not None and spec.keep_outside_mask
-        if blended and mask_array is not None:
+        asked = result.output_format or request.output_format
+        fmt = core_images.output_format_of(data) or asked
+        if fmt != asked and index == 0:
+            notes.append(f"The provider sent {fmt.upper()} although {asked.upper()} was asked for; "
+                         f"it is stored as the {fmt.upper()} it is.")
+        # Decoded one at a time (a 4K image is ~25 MB of pixels); a damaged one stops here, with the
+        # images before it already stored.
+        pixels = core_images.decode_output(data, _which(index, count))
+        blended = prepared.mask_array is not None and spec.keep_outside_mask
+        if blended and prepared.mask_array is not None:
             if base is None:  # once for all the images of the answer
                 base = blend.result() if blend is not None else blend_base(
-                    request.images[0].data, mask_array, spec.feather_px)
-            data, pixels = blend_onto(base, data, fmt, request.output_compression)
-        if pixels is None and on_pixels is not None:  # decoded once, for the caller and the thumbnail
-            pixels = core_images.decode_image(data)
-        if pixels is not None:  # the blended pixels are at hand: no second decode for the size and thumbnail
-            (width, height), thumb = pixels.size, core_images.thumbnail_of(pixels)
-        else:
-            width, height = core_images.image_size(data)
-            thumb = core_images.make_thumbnail(data)
-        usage = shares[index]
+                    request.images[0].data, prepared.mask_array, spec.feather_px)
+            data, pixels = blend_onto(base, pixels, fmt, request.output_compression)
+        (width, height), thumb = pixels.size, core_images.thumbnail_of(pixels)
+        share = shares[index]
         versions.append(
             store.add_version(
                 job.id,
@@ -342,79 +376,50 @@ def store_result(
                 height,
                 result.quality or request.quality,
                 index,
-                usage,
-                prices.cost_usd(request.model, usage),
+                share,
+                prices.cost_usd(request.model, share),
                 prices.credits(1),
                 thumb_bytes=thumb,
+                usage_note=usage_note,
             )
         )
-        if on_pixels is not None and pixels is not None and (fmt == "png" or not blended):
+        if on_pixels is not None and (fmt == "png" or not blended):
             on_pixels(index, pixels)  # exactly the stored file's pixels (a lossy re-encode would differ)
     return versions
+
+
+def _which(index: int, count: int) -> str:
+    return "The image in the answer" if count == 1 else f"Image {index + 1} of the answer"
 
 
 def recover_paid_answers(store: HistoryStore, prices: PriceTable | None = None) -> list[Version]:
     """Finish jobs whose paid answer reached disk but whose versions were never stored; no provider needed.
 
     Jobs of processes that died are marked interrupted first. Each job is claimed before it is finished,
-    so the editor and the CLI starting together never store the same answer twice.
+    so the editor and the CLI starting together never store the same answer twice; each is finished on its
+    own, and one that can't be finished is given up with its reason (see jobs/recovery.py).
     """
-    prices = prices or PriceTable()
-    store.interrupt_stale_jobs()
-    recovered: list[Version] = []
-    for job in store.list_jobs(status="interrupted") + store.list_jobs(status="failed"):
-        if not job.response_file or store.versions_for_job(job.id) or not store.claim_job(job.id):
-            continue
-        try:
-            if not store.versions_for_job(job.id):  # checked again now that the job is ours
-                recovered.extend(_finish_from_disk(store, prices, job))
-        finally:
-            store.release_job(job.id)
-    return recovered
+    from .recovery import recover  # recovery builds on this module
+
+    return recover(store, prices).versions
 
 
-def _finish_from_disk(store: HistoryStore, prices: PriceTable, job: Job) -> list[Version]:
-    if not job.response_file:
-        return []
-    path = store.root / job.response_file
-    if not path.exists():
-        return []
-    try:
-        result = parse_saved_response(path.read_bytes())
-    except ProviderError:
-        return []
-    if not result.images:
-        return []
-    params = job.params
-    request = ImageRequest(
-        prompt=job.prompt,
-        model=job.model,
-        size=params.get("size", "auto"),
-        quality=params.get("quality", "auto"),
-        output_format=params.get("output_format", "png"),
-        output_compression=params.get("output_compression"),
-    )
-    mask_array = None
-    inputs: tuple[ImageInput, ...] = ()
-    restored = store.job_inputs(job.id)
-    if restored.images:
-        first_path, first_name, _role = restored.images[0]
-        data = Path(first_path).read_bytes()
-        w, h = core_images.image_size(data)
-        fmt = core_images.detect_format(data)
-        inputs = (ImageInput(first_name, data, fmt, w, h),)
-        if restored.mask is not None:
-            mask_array = core_images.edit_array_from_mask(Path(restored.mask).read_bytes())
-    prepared = PreparedJob(request.with_changes(images=inputs), (), mask_array)
-    spec = JobSpec(
-        request=request,
-        keep_outside_mask=bool(params.get("keep_outside_mask", True)),
-        feather_px=int(params.get("feather_px", 8)),
-    )
-    versions = store_result(store, prices, job, result, prepared, spec)
-    store.mark_succeeded(job.id)
-    log.info("recovered %d image(s) of job %s from its saved answer", len(versions), job.id)
-    return versions
+# A non-streaming answer larger than this is no real image answer (n=10 4K PNGs in base64 stay far below).
+MAX_SAVED_ANSWER_BYTES = 512 * 1024 * 1024
+
+
+def response_path(store: HistoryStore, job: Job) -> Path | None:
+    """Where the job's raw paid answer is on disk, or None. Found by its fixed name when the database was too
+    busy to record it (the answer is written before the job row is updated)."""
+    for rel in (job.response_file, f"responses/{job.id}.raw"):
+        if rel:
+            try:
+                path = store.files.path(rel)
+            except ValueError:
+                continue
+            if path.is_file():
+                return path
+    return None
 
 
 class _ResponseSink:
@@ -423,6 +428,10 @@ class _ResponseSink:
     The first piece is written atomically; later pieces (one line per streamed image) are appended,
     so saving n images costs n writes, not n growing rewrites. A crash mid-append leaves a cut last
     line, which parse_saved_response skips while keeping the complete images before it.
+
+    A failed write (a full disk) is remembered in ``error`` and re-raised; the client carries on, and the
+    job's message then says truthfully whether the answer is kept or lost. A database too busy to record the
+    file's name is not a failure: recovery finds the file by its name.
     """
 
     def __init__(self, store: HistoryStore, job_id: str) -> None:
@@ -430,19 +439,68 @@ class _ResponseSink:
         self.job_id = job_id
         self.rel = f"responses/{job_id}.raw"
         self.started = False
+        self.error: OSError | None = None
+
+    @property
+    def kept(self) -> bool:
+        """Whether every piece of the answer that arrived is on disk."""
+        return self.started and self.error is None
 
     def __call__(self, data: bytes) -> None:
         path = self.store.root / self.rel
-        if not self.started:
-            atomic_write(path, data)
-            self.store.set_response_file(self.job_id, self.rel)
-            self.started = True
-        else:
-            with open(path, "ab") as f:
-                f.write(data)
-                f.flush()
-                os.fsync(f.fileno())
+        try:
+            if not self.started:
+                atomic_write(path, data)
+                self.started = True
+                try:
+                    self.store.set_response_file(self.job_id, self.rel)
+                except Exception as exc:  # busy or locked database: the file's fixed name still finds it
+                    log.warning("could not record the saved answer of job %s yet: %s", self.job_id, exc)
+            else:
+                with open(path, "ab") as f:
+                    f.write(data)
+                    f.flush()
+                    os.fsync(f.fileno())
+        except OSError as exc:
+            self.error = exc
+            raise
         _crash_point("response_saved")
+
+
+def _reason(exc: BaseException) -> str:
+    """What went wrong storing an answer, as a few words for a sentence."""
+    if isinstance(exc, OSError) and exc.errno == errno.ENOSPC:
+        return "the disk is full"
+    if isinstance(exc, OSError) and exc.errno in (errno.EROFS, errno.EACCES, errno.EPERM):
+        return "the data folder can't be written"
+    if isinstance(exc, StoreUnavailable) or (isinstance(exc, sqlite3.OperationalError) and "lock" in str(exc)):
+        return "the history database was busy"
+    if isinstance(exc, OutputImageError):
+        return str(exc).rstrip(".")
+    return f"{type(exc).__name__}: {exc}"
+
+
+def _unsaved_message(
+    exc: BaseException, sink: _ResponseSink, store: HistoryStore, job_id: str, outcome: JobOutcome
+) -> str:
+    """The one sentence for a paid answer that could not be stored, matching what really happened to it."""
+    kept_count = len(outcome.versions)
+    stored = f" {kept_count} of its images were stored." if kept_count else ""
+    if isinstance(exc, OutputImageError):
+        # Never usable, so never retried: record that at once (the raw answer stays on disk for support).
+        message = (f"The provider's answer can't be used: {exc}{stored} The provider may still have charged "
+                   "for it; check your provider's usage page.")
+        try:
+            store.give_up_recovery(job_id, message)
+        except Exception:
+            log.warning("could not record that job %s can't be finished", job_id)
+        return message
+    if sink.kept:
+        return (f"The answer arrived but could not be saved ({_reason(exc)}).{stored} The paid answer is kept "
+                "on disk and will be finished at the next start; free the cause first.")
+    lost = _reason(sink.error) if sink.error is not None else "it never reached the disk"
+    return (f"The answer arrived but could not be saved ({_reason(exc)}), and saving its raw copy failed too "
+            f"({lost}), so the paid image is lost.{stored} Free some disk space before running again.")
 
 
 def _crash_point(name: str) -> None:
@@ -503,10 +561,11 @@ def blend_base(original: bytes, mask: np.ndarray, feather_px: int) -> BlendBase:
 
 
 def blend_onto(
-    base: BlendBase, result: bytes, output_format: str, compression: int | None
+    base: BlendBase, result: bytes | Image.Image, output_format: str, compression: int | None
 ) -> tuple[bytes, Image.Image]:
-    """The result blended over the original: the encoded file and its pixels (for the thumbnail)."""
-    res_img = core_images.decode_image(result)
+    """The result (bytes, or the image already decoded) blended over the original: the encoded file and its
+    pixels (for the thumbnail)."""
+    res_img = result if isinstance(result, Image.Image) else core_images.decode_output(result)
     mode = "RGBA" if base.mode == "RGBA" or "A" in res_img.getbands() else "RGB"
     original = base.pixels
     if mode != base.mode:

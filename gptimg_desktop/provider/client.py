@@ -34,6 +34,8 @@ from .errors import (
     ProviderError,
     RequestTimeout,
     StreamInterrupted,
+    clean_server_text,
+    scrub_secret_bytes,
 )
 from .events import (
     ImageResult,
@@ -52,6 +54,57 @@ CONNECT_TIMEOUT = 10.0
 INITIAL_RETRY_DELAY = 0.5
 MAX_RETRY_DELAY = 8.0
 _ERROR_BODY_LIMIT = 1024 * 1024
+# The most one image of an answer can take: a 4K PNG is ~25 MB, ~33 MB in base64. A bigger answer is refused
+# instead of being read into memory whole (and kept on disk for every later start to read again).
+MAX_BYTES_PER_IMAGE = 48 * 1024 * 1024
+# A server that trickles a byte now and then never trips the read timeout, so each attempt also has a total
+# deadline: about the read timeout for a small low-quality image (630 s by default), up to twice it (plus 30 s)
+# for many large high-quality ones.
+_QUALITY_EXTRA = {"low": 0.0, "medium": 0.05, "high": 0.15, "auto": 0.1}
+
+
+def answer_byte_limit(request: ImageRequest) -> int:
+    """The largest answer accepted for ``request``: n images at most, plus room for the JSON around them."""
+    return max(1, request.n) * MAX_BYTES_PER_IMAGE + 1024 * 1024
+
+
+def total_deadline(request: ImageRequest, read_timeout: float) -> float:
+    """Seconds one attempt may take from sending to the last byte, scaled to size, quality and count."""
+    from gptimg_desktop.core.sizes import parse_size
+
+    try:
+        size = parse_size(request.size)
+    except Exception:
+        size = None
+    megapixels = (size.width * size.height / 1_000_000) if size is not None else 1.6
+    share = 1.0 + _QUALITY_EXTRA.get(request.quality, 0.15)
+    share += min(0.5, max(0.0, (megapixels - 1.6) / 13.0))  # 0 up to ~1.6 MP, 0.5 at 8.3 MP (4K)
+    share += 0.05 * (max(1, request.n) - 1)
+    # The margin keeps a plain stall (no byte for the read timeout) reported as the stall it is, and gives a
+    # short timeout room for the transfer itself.
+    return read_timeout * min(2.0, share) + min(30.0, max(5.0, 0.5 * read_timeout))
+
+
+class _Deadline:
+    """Breaks the attempt's socket when its total deadline passes, as a cancel would; ``hit`` says it did."""
+
+    def __init__(self, seconds: float, breaker: _SocketBreaker) -> None:
+        self.seconds = seconds
+        self.hit = False
+        self._breaker = breaker
+        self._timer = threading.Timer(seconds, self._expire)
+        self._timer.daemon = True
+
+    def _expire(self) -> None:
+        self.hit = True
+        self._breaker.break_now()
+
+    def start(self) -> _Deadline:
+        self._timer.start()
+        return self
+
+    def stop(self) -> None:
+        self._timer.cancel()
 
 
 class CancelToken:
@@ -276,6 +329,7 @@ class ImagesClient:
 
         remove_callback = token.add_callback(breaker.break_now)
         started = time.monotonic()
+        deadline = _Deadline(total_deadline(request, self._config.timeout), breaker).start()
         try:
             try:
                 response = self._http.send(http_request, stream=True)
@@ -283,9 +337,22 @@ class ImagesClient:
                 log.info("POST %s failed before an answer (attempt %d): %s", path, attempt, type(exc).__name__)
                 if token.cancelled:
                     raise Cancelled() from None
+                if deadline.hit:  # nothing answered yet, so nothing was billed: retrying is safe
+                    raise self._deadline_error(deadline, None, None, retryable=True) from None
+                if isinstance(exc, httpx.RemoteProtocolError) and "without sending" not in str(exc).lower():
+                    # The server answered, but not in a form we can read (e.g. headers too large): it may have
+                    # done the work and billed it, so this is never sent again.
+                    raise MalformedResponse(
+                        f"{self._config.host} sent an answer this app can't read ({_short(exc)}); it may have "
+                        "charged for it, so it was not sent again. Check your provider's usage page before "
+                        "trying again.",
+                        retryable=False,
+                    ) from None
                 raise self._transport_error(exc, path) from None
             try:
-                request_id = response.headers.get("x-request-id")
+                # Whatever the server sends is scrubbed before it is logged, stored or shown: a hostile or
+                # broken server may echo the Authorization header into any of it.
+                request_id = clean_server_text(response.headers.get("x-request-id"), [self._config.api_key])
                 report(request_id)
                 log.info(
                     "POST %s -> %d (request %s, attempt %d, headers after %.2f s)",
@@ -295,7 +362,7 @@ class ImagesClient:
                     attempt,
                     time.monotonic() - started,
                 )
-                result = self._read_answer(response, request, request_id, token, on_partial, sink, path)
+                result = self._read_answer(response, request, request_id, token, on_partial, sink, path, deadline)
                 log.info(
                     "POST %s done: %d image(s), %d partial(s) (request %s, %.2f s)",
                     path,
@@ -308,8 +375,23 @@ class ImagesClient:
             finally:
                 response.close()
         finally:
+            deadline.stop()
             remove_callback()
             report(None)
+
+    def _deadline_error(
+        self, deadline: _Deadline, status: int | None, request_id: str | None, retryable: bool = False
+    ) -> RequestTimeout:
+        """The attempt ran past its total deadline (the server kept the connection alive without finishing)."""
+        paid = " it may still have charged for it." if status is not None and 200 <= status < 300 else ""
+        return RequestTimeout(
+            f"{self._config.host} did not finish the answer within {deadline.seconds:g} seconds in all, the most "
+            f"this size and quality may take;{paid or ' '}Try again, or use a lower quality or a smaller size."
+            .replace(";  ", "; ").replace("; Try", "; try"),
+            status=status,
+            request_id=request_id,
+            retryable=retryable,
+        )
 
     def _read_answer(
         self,
@@ -320,6 +402,7 @@ class ImagesClient:
         on_partial: Callable[[PartialImage], None] | None,
         sink: Callable[[bytes], None] | None,
         path: str,
+        deadline: _Deadline,
     ) -> ImageResult:
         status = response.status_code
         content_type = _content_type(response)
@@ -332,12 +415,19 @@ class ImagesClient:
                 body = b""  # the status alone still says what happened
             raise error_from_response(self._config, status, response.headers, body, path=path, model=request.model)
         if content_type == "text/event-stream":
-            return self._read_stream(response, request, request_id, token, on_partial, sink)
+            return self._read_stream(response, request, request_id, token, on_partial, sink, deadline)
+        limit = answer_byte_limit(request)
         try:
-            body = self._read_body(response, token)
+            declared = int(response.headers.get("content-length", "0"))
+        except ValueError:
+            declared = 0
+        try:
+            body = self._read_body(response, token, limit=limit + 1) if declared <= limit else b""
         except httpx.HTTPError as exc:
             if token.cancelled:
                 raise Cancelled() from None
+            if deadline.hit:
+                raise self._deadline_error(deadline, status, request_id) from None
             if isinstance(exc, httpx.TimeoutException):
                 raise RequestTimeout(
                     f"{self._config.host} stopped sending the answer for {self._config.timeout:g} seconds; "
@@ -351,8 +441,21 @@ class ImagesClient:
                 status=status,
                 request_id=request_id,
             ) from None
+        if deadline.hit:  # the socket was shut on a body without a length: it reads as ended, but it was cut
+            raise self._deadline_error(deadline, status, request_id)
+        if declared > limit or len(body) > limit:
+            size = max(declared, len(body))
+            raise MalformedResponse(
+                f"The provider's answer is over {size / 1024**2:,.0f} MB, more than {request.n} image(s) can "
+                "take, so it was not read or kept; it may still have charged for it. Check your provider's "
+                "usage page.",
+                status=status,
+                request_id=request_id,
+                retryable=False,
+            )
         if sink is not None:
-            _call_quietly(sink, body)  # a 200 is paid: keep the bytes before anything can go wrong
+            # A 200 is paid: keep the bytes before anything can go wrong (scrubbed: it may echo the key).
+            _call_quietly(sink, scrub_secret_bytes(body, [self._config.api_key]))
         if not body.lstrip().startswith((b"{", b"[")):
             raise MalformedResponse(
                 f"The provider sent an unreadable answer (HTTP {status}, {content_type or 'no content type'}). "
@@ -388,8 +491,10 @@ class ImagesClient:
         token: CancelToken,
         on_partial: Callable[[PartialImage], None] | None,
         sink: Callable[[bytes], None] | None,
+        deadline: _Deadline,
     ) -> ImageResult:
         partials = 0
+        limit = answer_byte_limit(request)
         last_partial: PartialImage | None = None
         completed: list[dict] = []  # the events without their base64 (a 4K image is ~20 MB of it)
         images: list[bytes] = []  # and their images, decoded once
@@ -410,6 +515,11 @@ class ImagesClient:
             for event in iter_sse(response.iter_bytes()):
                 if token.cancelled:
                     raise Cancelled()
+                if response.num_bytes_downloaded > limit or len(event.data) > MAX_BYTES_PER_IMAGE * 1.4:
+                    raise interrupted(
+                        f"The provider's stream grew past {limit / 1024**2:,.0f} MB, more than {request.n} "
+                        "image(s) can take, so the rest was not read; it may still have charged for it."
+                    )
                 data = event.data.strip()
                 if not data:
                     continue
@@ -437,15 +547,19 @@ class ImagesClient:
                     if sink is not None:
                         # One line per completed event; re-encode only if the data spanned several lines.
                         line = data if "\n" not in data else json.dumps(payload, separators=(",", ":"))
-                        _call_quietly(sink, line.encode("utf-8") + b"\n")
+                        _call_quietly(sink, scrub_secret_bytes(line.encode("utf-8"), [self._config.api_key]) + b"\n")
                     images.append(decode_b64_image(payload.get("b64_json")))  # fail now, not after the stream ends
                     completed.append({**payload, "b64_json": None})
+                    if len(completed) >= request.n:
+                        break  # every image asked for is here: keep-alives after it must not hold the job
                 else:
                     log.debug("ignoring stream event %s", kind)
         except httpx.HTTPError as exc:
             if token.cancelled:
                 raise Cancelled() from None
             log.warning("stream cut after %d partial(s) (request %s): %s", partials, request_id, type(exc).__name__)
+            if deadline.hit:
+                raise interrupted(_deadline_stream_message(deadline)) from None
             if isinstance(exc, httpx.TimeoutException):
                 raise interrupted(
                     f"The provider stopped sending for {self._config.timeout:g} seconds while the image was "
@@ -455,6 +569,8 @@ class ImagesClient:
         if token.cancelled:
             raise Cancelled()
         if len(completed) < request.n:
+            if deadline.hit:
+                raise interrupted(_deadline_stream_message(deadline))
             raise interrupted(_cut_message(partials, len(completed), request.n))
         return result_from_completed_events(
             completed, request_id=request_id, requested_format=request.output_format, partial_images_received=partials,
@@ -542,6 +658,16 @@ def _cut_message(partials: int, done: int = 0, wanted: int = 1) -> str:
     )
 
 
+def _deadline_stream_message(deadline: _Deadline) -> str:
+    return (f"The provider did not finish streaming within {deadline.seconds:g} seconds in all, the most this "
+            "size and quality may take; it may still have charged for it. Try again.")
+
+
+def _short(exc: BaseException) -> str:
+    text = " ".join(str(exc).split()) or type(exc).__name__
+    return text if len(text) <= 80 else text[:77] + "…"
+
+
 def _content_type(response: httpx.Response) -> str:
     return response.headers.get("content-type", "").split(";")[0].strip().lower()
 
@@ -560,5 +686,6 @@ def _call_quietly(callback: Callable[..., Any], *args: Any) -> None:
     """Run a caller's callback; its failure is logged and must not lose a paid answer."""
     try:
         callback(*args)
-    except Exception:
-        log.exception("a provider callback failed")
+    except Exception as exc:  # one line at warning level; the traceback only for -v debugging
+        log.warning("a provider callback failed: %s", exc)
+        log.debug("details", exc_info=True)

@@ -33,6 +33,7 @@ from .errors import (
     RateLimited,
     RequestTimeout,
     ServerError,
+    clean_server_text,
     rate_limit_message,
     scrub_body,
     scrub_secrets,
@@ -106,7 +107,7 @@ def error_from_response(
         details,
         common={
             "status": status,
-            "request_id": headers.get("x-request-id"),
+            "request_id": clean_server_text(headers.get("x-request-id"), [config.api_key]),
             "code": details["code"],
             "param": details["param"],
             "type": details["type"],
@@ -223,6 +224,15 @@ def _classify(
         return RequestTimeout(f"{host} gave up waiting for the request (HTTP 408); try again.", **common)
     if status == 409:
         return ServerError(f"{host} reported a conflict (HTTP 409); try again in a moment.", **common)
+    if content_type == "text/event-stream" and (status >= 500 or (400 <= status < 500 and not details["param"])):
+        # An error event inside a stream that had answered 200: there is no HTTP status to report.
+        said = f": {_sentence(message)}" if message else "."
+        kind_text = "a server error" if status >= 500 else "an error"
+        return (ServerError if status >= 500 else BadRequest)(
+            f"{host} reported {kind_text} while the image was streaming{said} It may have charged for the "
+            "request; try again.",
+            **common,
+        )
     if status >= 500:
         if status == 503:
             text = f"{host} is overloaded right now (HTTP 503); try again in a few minutes."

@@ -10,6 +10,8 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING, Any
 
+from gptimg_desktop.core.text import strip_controls
+
 if TYPE_CHECKING:
     from gptimg_desktop.core.pricing import Usage
 
@@ -30,6 +32,31 @@ def scrub_secrets(text: str, secrets: tuple[str, ...] | list[str] = ()) -> str:
             text = text.replace(secret, REDACTED)
     text = _KEY_PATTERNS[0].sub(REDACTED, text)
     return _KEY_PATTERNS[1].sub(lambda m: m.group(1) + REDACTED, text)
+
+
+_KEY_PATTERNS_BYTES = (
+    re.compile(rb"\bsk-[A-Za-z0-9_\-*]{6,}"),
+    re.compile(rb"(?i)(bearer\s+)[A-Za-z0-9_\-.~+/=]{6,}"),
+)
+
+
+def scrub_secret_bytes(data: bytes, secrets: tuple[str, ...] | list[str] = ()) -> bytes:
+    """``scrub_secrets`` for a raw answer before it is kept on disk. Base64 image data is never touched: it
+    holds neither "-" nor spaces, which both patterns need."""
+    for secret in secrets:
+        if secret and len(secret) >= 4:
+            data = data.replace(secret.encode("utf-8", "ignore"), REDACTED.encode())
+    data = _KEY_PATTERNS_BYTES[0].sub(REDACTED.encode(), data)
+    return _KEY_PATTERNS_BYTES[1].sub(lambda m: m.group(1) + REDACTED.encode(), data)
+
+
+def clean_server_text(text: str | None, secrets: tuple[str, ...] | list[str] = (), limit: int = 200) -> str | None:
+    """A short string the server sent (a request id, a code) fit to store and show: secrets scrubbed, control
+    and bidi characters stripped, cut to ``limit`` characters."""
+    if text is None:
+        return None
+    cleaned = strip_controls(scrub_secrets(str(text), secrets)).strip()
+    return (cleaned[:limit] or None) if cleaned else None
 
 
 def scrub_body(value: Any, secrets: tuple[str, ...] | list[str] = ()) -> Any:
@@ -63,16 +90,16 @@ class ProviderError(Exception):
         retryable: bool | None = None,
         retry_after: float | None = None,
     ) -> None:
-        self.user_message = scrub_secrets(user_message or self.default_message)
+        self.user_message = strip_controls(scrub_secrets(user_message or self.default_message))
         super().__init__(self.user_message)
         self.status = status
-        self.request_id = request_id
+        self.request_id = clean_server_text(request_id)
         self.code = code
         self.param = param
         self.type = type
         self.body = scrub_body(body) if body is not None else None
         # What the provider itself said, for the details pane and logs (already scrubbed).
-        self.server_message = scrub_secrets(server_message) if server_message else None
+        self.server_message = strip_controls(scrub_secrets(server_message)) if server_message else None
         self.retryable = self.default_retryable if retryable is None else retryable
         # Seconds the provider asked us to wait (retry-after-ms / retry-after), when it said.
         self.retry_after = retry_after
@@ -176,13 +203,25 @@ class RateLimited(ProviderError):
 
 
 def rate_limit_message(wait: float | None) -> str:
-    """What to tell the user about a rate limit, with the wait when the provider said one."""
-    if wait is None or wait <= 0 or wait > 3600:
+    """What to tell the user about a rate limit, with the wait the provider said, in words that match it."""
+    if wait is None or wait != wait or wait <= 0:
         return "The provider's rate limit was reached; wait a minute and try again."
     if wait < 1:
         return "The provider's rate limit was reached; try again in a moment."
-    seconds = round(wait)
-    return f"The provider's rate limit was reached; wait {seconds} second{'s' if seconds != 1 else ''} and try again."
+    return f"The provider's rate limit was reached; wait {_duration(wait)} and try again."
+
+
+def _duration(seconds: float) -> str:
+    """A wait in the unit a person would use: 20 seconds, 5 minutes, 27 hours, 3 days."""
+    for unit, size in (("day", 86400.0), ("hour", 3600.0), ("minute", 60.0)):
+        if seconds >= 2 * size or (unit != "day" and seconds >= size and seconds % size == 0):
+            count = round(seconds / size) if seconds < 1e9 * size else None
+            if count is None:
+                return "over a billion days (the provider's figure)"
+            prefix = "" if abs(seconds - count * size) < size / 20 else "about "
+            return f"{prefix}{count:,} {unit}{'s' if count != 1 else ''}"
+    count = round(seconds)
+    return f"{count} second{'s' if count != 1 else ''}"
 
 
 class QuotaExceeded(ProviderError):

@@ -36,6 +36,11 @@ _ID_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$")
 _RATIO_FLOOR_BYTES = 1024 * 1024
 _MAX_COUNT = 2**53  # JSON numbers past this lose precision
 _MAX_MONEY = 1e12
+# What one cost record or version can plausibly hold: ten 4K high-quality images cost a few dollars and well
+# under a million tokens. Anything past these is not a real bill, and would block every budget for good.
+MAX_ROW_USD = 1000.0
+MAX_ROW_CREDITS = 1_000_000
+MAX_ROW_TOKENS = 100_000_000
 
 
 class BundleError(ValueError):
@@ -242,6 +247,18 @@ def _is_money(x: Any) -> bool:
     return isinstance(x, int | float) and not isinstance(x, bool) and math.isfinite(x) and 0 <= x <= _MAX_MONEY
 
 
+def _is_row_usd(x: Any) -> bool:
+    return _is_money(x) and x <= MAX_ROW_USD
+
+
+def _is_row_credits(x: Any) -> bool:
+    return _is_count(x) and x <= MAX_ROW_CREDITS
+
+
+def _is_row_tokens(x: Any) -> bool:
+    return _is_count(x) and x <= MAX_ROW_TOKENS
+
+
 def _is_text(limit: int) -> Callable[[Any], bool]:
     return lambda x: isinstance(x, str) and len(x) <= limit
 
@@ -340,24 +357,24 @@ VERSION_FIELDS: dict[str, Callable[[Any], bool]] = {
     "kind": _one_of(*JOB_KINDS),
     "starred": _is_bool,
     "created_at": _is_stamp,
-    "input_tokens": _is_count,
-    "output_tokens": _is_count,
-    "cost_usd": _is_money,
-    "credits": _is_count,
+    "input_tokens": _is_row_tokens,
+    "output_tokens": _is_row_tokens,
+    "cost_usd": _is_row_usd,
+    "credits": _is_row_credits,
     "thumb_file": _optional(_in_folder("thumbs")),
 }
 LEDGER_FIELDS: dict[str, Callable[[Any], bool]] = {
     "job_id": _is_id,
     "version_id": _optional(_is_id),
     "created_at": _is_stamp,
-    "images": _is_count,
-    "input_tokens": _is_count,
-    "output_tokens": _is_count,
-    "input_text_tokens": _is_count,
-    "input_image_tokens": _is_count,
-    "output_image_tokens": _is_count,
-    "cost_usd": _is_money,
-    "credits": _is_count,
+    "images": _is_row_tokens,
+    "input_tokens": _is_row_tokens,
+    "output_tokens": _is_row_tokens,
+    "input_text_tokens": _is_row_tokens,
+    "input_image_tokens": _is_row_tokens,
+    "output_image_tokens": _is_row_tokens,
+    "cost_usd": _is_row_usd,
+    "credits": _is_row_credits,
 }
 
 
@@ -368,4 +385,9 @@ def _check_row(what: str, row: Any, fields: Mapping[str, Callable[[Any], bool]])
         if key not in row or not check(row[key]):
             ident = row.get("id") if isinstance(row.get("id"), str) else None
             label = f"{what} {show(ident)}" if ident else what
+            value = row.get(key)
+            if check in (_is_row_usd, _is_row_credits, _is_row_tokens) and isinstance(value, int | float) \
+                    and not isinstance(value, bool) and math.isfinite(value) and value >= 0:
+                raise BundleError(f"The bundle's manifest.json has a {label} whose '{key}' ({row[key]:,}) no real "
+                                  "job can cost, so it was not imported.")
             raise BundleError(f"The bundle's manifest.json has a {label} with a missing or invalid '{key}'.")

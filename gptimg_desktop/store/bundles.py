@@ -3,25 +3,28 @@
 Export writes a zip (see bundle_format) holding the rows and every image, input, mask and thumbnail they
 use. It never holds settings, API keys or raw provider responses.
 
-Import never changes what is already in the history:
-- Jobs and versions keep their ids (random UUIDs, so an equal id means the same record). One whose id is
-  already in the history is skipped, with its cost records, so importing the same bundle twice adds nothing.
-- The rows go into the project of the bundle's name when there is none yet, or when the one there is empty
-  or already holds records from this bundle (a repeated import); otherwise into a new "Name (imported)"
-  ("Name (imported 2)", …), so two unrelated projects that share a name are never mixed.
-- Parent links to versions that are neither in the bundle nor in the history are dropped (the version
-  becomes a root); jobs left queued or running on the other machine arrive as interrupted.
-- Cost records of imported jobs are imported too, so usage and project budgets count what the work cost.
-Every check runs before anything is written; files are written atomically by content (an existing file is
+Import never changes what is already in the history, whatever the bundle claims:
+- Every job and version gets a fresh id, so an import never merges into existing records (a bundle may reuse
+  any id), and parent links are kept only inside the bundle: a parent outside it is dropped (the version
+  becomes a root) rather than grafted onto whatever version of this history happens to share its id.
+- The rows go into the project of the bundle's name when there is none yet, or when the one there is empty;
+  otherwise into a new "Name (imported)" ("Name (imported 2)", …), so importing never mixes projects.
+  Importing the same bundle twice therefore makes a second copy, never a merge.
+- Jobs left queued or running on the other machine arrive as interrupted.
+- Cost records of imported jobs are imported too, so usage and project budgets count what the work cost;
+  values no real job can have (a $1,000,000 image) refuse the bundle (see bundle_format).
+- Only files that a row uses are written; bytes are counted as they are unpacked, and a bundle that unpacks
+  to much more than its own size (how a zip bomb looks, whatever its directory claims) is refused.
+Every check runs before any row is written; files are written atomically by content (an existing file is
 never rewritten) and the rows are inserted in one transaction, so a refused or failed import adds no rows.
 """
 
 from __future__ import annotations
 
-import collections
 import hashlib
 import json
 import sqlite3
+import uuid
 import zipfile
 import zlib
 from collections.abc import Iterator, Mapping, Sequence
@@ -30,6 +33,7 @@ from pathlib import Path
 from typing import Any
 
 from .. import __version__
+from ..core.text import strip_controls
 from .bundle_format import (
     DEFAULT_LIMITS,
     FORMAT_NAME,
@@ -48,6 +52,11 @@ from .bundle_format import (
 from .db import utc_timestamp
 from .files import atomic_file
 from .history import INTERRUPTED_MESSAGE, HistoryStore, RecordNotFound, redact_secrets
+
+# Unpacked bytes allowed per byte of bundle: images are stored uncompressed, so a real bundle unpacks to about
+# its own size (plus a manifest that deflates well); this is per pass over the members.
+_UNPACK_FACTOR = 2
+_UNPACK_ALLOWANCE = 16 * 1024 * 1024
 
 __all__ = [
     "DEFAULT_LIMITS",
@@ -280,26 +289,29 @@ def import_bundle(store: HistoryStore, src: Path, limits: BundleLimits = DEFAULT
         zf = zipfile.ZipFile(src)
     except _ZIP_ERRORS:
         raise BundleError(f"{show(src.name)} is not a bundle (not a readable zip file).") from None
+    budget = min(limits.max_total_bytes, _UNPACK_FACTOR * src.stat().st_size + _UNPACK_ALLOWANCE)
     with zf:
         try:
-            manifest, members = _read_and_check(zf, limits)
-            _verify_files(zf, manifest, members)
+            manifest, members = _read_and_check(zf, limits, _Budget(budget))
+            _verify_files(zf, manifest, members, _Budget(budget))
         except BundleError:
             raise
         except RecursionError:
             raise BundleError(f"{show(src.name)} is damaged: its manifest is nested too deeply.") from None
         except _ZIP_ERRORS:
             raise BundleError(f"{show(src.name)} is damaged (a file in it can't be read); it was not imported.") from None
-        written = _store_files(zf, store, manifest)
+        written = _store_files(zf, store, manifest, _Budget(budget))
     try:
         return _insert_rows(store, src, manifest, written)
     except sqlite3.IntegrityError:  # every check passed, yet the rows clash; the transaction was rolled back
         raise BundleError(f"{show(src.name)} does not fit this history (its records clash); nothing was imported.") from None
 
 
-def _read_and_check(zf: zipfile.ZipFile, limits: BundleLimits) -> tuple[dict[str, Any], dict[str, zipfile.ZipInfo]]:
+def _read_and_check(
+    zf: zipfile.ZipFile, limits: BundleLimits, budget: _Budget
+) -> tuple[dict[str, Any], dict[str, zipfile.ZipInfo]]:
     members = check_members(zf.infolist(), limits)
-    manifest = parse_manifest(_read_member(zf, members[MANIFEST_NAME]))
+    manifest = parse_manifest(b"".join(_iter_member(zf, members[MANIFEST_NAME], budget)))
     for rel, size in manifest["files"].items():
         info = members.get(file_member(rel))
         if info is None:
@@ -318,99 +330,108 @@ def _read_member(zf: zipfile.ZipFile, info: zipfile.ZipInfo) -> bytes:
     return data
 
 
-def _iter_member(zf: zipfile.ZipFile, info: zipfile.ZipInfo) -> Iterator[bytes]:
+class _Budget:
+    """Bytes one pass may unpack in all, counted as they come out of the zip (not as its directory claims)."""
+
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+        self.used = 0
+
+    def take(self, n: int) -> None:
+        self.used += n
+        if self.used > self.limit:
+            raise BundleError(
+                f"The bundle unpacks to more than {self.limit / 1024**2:,.0f} MB, far more than its own size, "
+                "which is how a zip bomb looks; it was not imported."
+            )
+
+
+def _used_files(manifest: Mapping[str, Any]) -> list[str]:
+    """The files some row of the manifest uses, in manifest order; files nobody uses are never read or written."""
+    used = {rel for rel, _owner in referenced_files(manifest)}
+    return [rel for rel in manifest["files"] if rel in used]
+
+
+def _iter_member(zf: zipfile.ZipFile, info: zipfile.ZipInfo, budget: _Budget | None = None) -> Iterator[bytes]:
     with zf.open(info) as member:
         read = 0
         while chunk := member.read(_CHUNK):
             read += len(chunk)
             if read > info.file_size:
                 break
+            if budget is not None:
+                budget.take(len(chunk))
             yield chunk
     if read != info.file_size:
         raise BundleError(f"The bundle's file {show(info.filename)} is not the size it declares, so it is damaged.")
 
 
-def _verify_files(zf: zipfile.ZipFile, manifest: Mapping[str, Any], members: Mapping[str, zipfile.ZipInfo]) -> None:
-    """Every listed file's content must hash to its name: catches damage and substituted images."""
-    for rel in manifest["files"]:
+def _verify_files(
+    zf: zipfile.ZipFile, manifest: Mapping[str, Any], members: Mapping[str, zipfile.ZipInfo], budget: _Budget
+) -> None:
+    """Every used file's content must hash to its name: catches damage and substituted images."""
+    for rel in _used_files(manifest):
         digest = hashlib.sha256()
-        for chunk in _iter_member(zf, members[file_member(rel)]):
+        for chunk in _iter_member(zf, members[file_member(rel)], budget):
             digest.update(chunk)
         if digest.hexdigest() != Path(rel).stem:
             raise BundleError(f"The bundle's file {show(rel)} does not match its checksum, so the bundle is damaged.")
 
 
-def _store_files(zf: zipfile.ZipFile, store: HistoryStore, manifest: Mapping[str, Any]) -> int:
-    """Copy the bundle's files into the data folder by content; return how many were new."""
-    put = {"images": store.files.put, "inputs": store.files.put_input, "thumbs": store.files.put_thumb}
+def _store_files(zf: zipfile.ZipFile, store: HistoryStore, manifest: Mapping[str, Any], budget: _Budget) -> int:
+    """Stream the used files into the data folder by content (never whole in memory); return how many were new."""
     written = 0
-    for rel in manifest["files"]:
+    for rel in _used_files(manifest):
         if store.files.exists(rel):
             continue
-        folder, ext = rel.split("/", 1)[0], rel.rsplit(".", 1)[1]
+        target = store.files.path(rel)
+        target.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        digest = hashlib.sha256()
         try:
-            data = _read_member(zf, zf.getinfo(file_member(rel)))
+            with atomic_file(target) as out:
+                for chunk in _iter_member(zf, zf.getinfo(file_member(rel)), budget):
+                    digest.update(chunk)
+                    out.write(chunk)
+                if digest.hexdigest() != Path(rel).stem:  # the zip changed since it was checked
+                    raise BundleError(f"The bundle's file {show(rel)} changed while it was imported; try again.")
         except BundleError:
             raise
         except _ZIP_ERRORS:
             raise BundleError(f"The bundle's file {show(rel)} can't be read, so the bundle is damaged.") from None
-        if put[folder](data, ext) != rel:  # the zip changed since it was checked
-            raise BundleError(f"The bundle's file {show(rel)} changed while it was imported; try again.")
         written += 1
     return written
 
 
 def _insert_rows(store: HistoryStore, src: Path, manifest: Mapping[str, Any], files_written: int) -> BundleSummary:
     jobs, versions, ledger = manifest["jobs"], manifest["versions"], manifest["ledger"]
+    # Fresh ids for everything: nothing in the bundle can name (and so merge into or graft onto) a record here.
+    job_ids = {j["id"]: str(uuid.uuid4()) for j in jobs}
+    version_ids = {v["id"]: uuid.uuid4().hex[:12] for v in versions}
     with store.write_transaction() as conn:
-        existing_jobs = _existing(conn, "jobs", [j["id"] for j in jobs])
-        existing_versions = _existing(conn, "versions", [v["id"] for v in versions])
-        project_id, project_name, created = _target_project(conn, manifest["project"], existing_jobs)
-        new_jobs = [j for j in jobs if j["id"] not in existing_jobs]
-        for job in new_jobs:
-            _insert_job(conn, job, project_id)
-        new_versions = [v for v in depth_order(versions) if v["id"] not in existing_versions]
-        outside = _existing(conn, "versions", [v["parent_id"] for v in new_versions if v["parent_id"] is not None])
-        present = set(outside) | {v["id"] for v in versions}
-        for version in new_versions:
-            parent = version["parent_id"] if version["parent_id"] in present else None
-            _insert_version(conn, version, project_id, parent)
-        # Job parents last: they may point at versions inserted just now.
-        parents = [j["parent_version_id"] for j in new_jobs if j["parent_version_id"] is not None]
-        linkable = _existing(conn, "versions", parents)
+        project_id, project_name, created = _target_project(conn, manifest["project"])
+        for job in jobs:
+            _insert_job(conn, {**job, "id": job_ids[job["id"]]}, project_id)
+        for version in depth_order(versions):
+            _insert_version(conn, {**version, "id": version_ids[version["id"]], "job_id": job_ids[version["job_id"]]},
+                            project_id, version_ids.get(version["parent_id"] or ""))
+        # Job parents last: they point at versions inserted just now (never at one outside the bundle).
         conn.executemany(
             "UPDATE jobs SET parent_version_id = ? WHERE id = ?",
-            [(j["parent_version_id"], j["id"]) for j in new_jobs if j["parent_version_id"] in linkable],
+            [(version_ids[j["parent_version_id"]], job_ids[j["id"]]) for j in jobs
+             if j["parent_version_id"] in version_ids],
         )
-        new_job_ids = {j["id"] for j in new_jobs}
-        new_ledger = [row for row in ledger if row["job_id"] in new_job_ids]
-        for row in new_ledger:
-            _insert_ledger(conn, row, project_id)
+        for row in ledger:
+            vid = version_ids.get(row["version_id"]) if row["version_id"] is not None else None
+            _insert_ledger(conn, {**row, "job_id": job_ids[row["job_id"]], "version_id": vid}, project_id)
     return BundleSummary(
-        src, project_name, manifest["scope"], len(new_versions), len(new_jobs),
-        versions_skipped=len(versions) - len(new_versions), jobs_skipped=len(jobs) - len(new_jobs),
-        files=files_written, ledger_rows=len(new_ledger), project_created=created,
+        src, project_name, manifest["scope"], len(versions), len(jobs), files=files_written,
+        ledger_rows=len(ledger), project_created=created,
     )
 
 
-def _existing(conn: Any, table: str, ids: Sequence[str]) -> dict[str, int]:
-    """{id: project_id} of the rows of ``table`` (jobs or versions) whose id is in ``ids``."""
-    found: dict[str, int] = {}
-    unique = list(dict.fromkeys(ids))
-    for start in range(0, len(unique), 500):  # stay under SQLite's limit on bound parameters
-        chunk = unique[start : start + 500]
-        marks = ", ".join("?" * len(chunk))
-        for row in conn.execute(f"SELECT id, project_id FROM {table} WHERE id IN ({marks})", chunk):
-            found[row["id"]] = row["project_id"]
-    return found
-
-
-def _target_project(conn: Any, project: Mapping[str, Any], existing_jobs: Mapping[str, int]) -> tuple[int, str, bool]:
+def _target_project(conn: Any, project: Mapping[str, Any]) -> tuple[int, str, bool]:
     """(id, name, created) of the project the bundle's rows go into; see the module docstring."""
-    if existing_jobs:  # a repeated import: join the project that already holds this bundle's jobs
-        project_id = collections.Counter(existing_jobs.values()).most_common(1)[0][0]
-        return project_id, conn.execute("SELECT name FROM projects WHERE id = ?", (project_id,)).fetchone()[0], False
-    name = " ".join(project["name"].split())
+    name = " ".join(strip_controls(project["name"]).split()) or "Imported"
     candidate, attempt = name, 1
     while True:
         row = conn.execute("SELECT id FROM projects WHERE name = ?", (candidate,)).fetchone()
@@ -468,11 +489,7 @@ def _insert_version(conn: Any, version: Mapping[str, Any], project_id: int, pare
 
 
 def _insert_ledger(conn: Any, row: Mapping[str, Any], project_id: int) -> None:
-    # The version may be one that was skipped or was never there: the record then stays with its job only.
-    version_id = row["version_id"]
-    if version_id is not None and not conn.execute("SELECT 1 FROM versions WHERE id = ?", (version_id,)).fetchone():
-        version_id = None
-    values = {**row, "version_id": version_id}
+    values = dict(row)
     conn.execute(
         f"INSERT INTO ledger ({', '.join(_LEDGER_COLUMNS)}, project_id) "
         f"VALUES ({', '.join('?' * len(_LEDGER_COLUMNS))}, ?)",

@@ -253,10 +253,22 @@ def _migrate_original_kind(conn: sqlite3.Connection) -> None:
         conn.execute("PRAGMA writable_schema = OFF")
 
 
-# MIGRATIONS[i] upgrades a database at user_version i to i + 1. Append only. (Each feature's migration checks what
-# is already there, so the integrator may order the three independent ones as the branches land.)
+def _migrate_recovery_and_usage_notes(conn: sqlite3.Connection) -> None:
+    """How often finishing a saved paid answer was tried and why it was given up; why a cost is not the
+    provider's own figure (estimated: the answer had no usage; capped: the usage it reported can't be real)."""
+    conn.execute("ALTER TABLE jobs ADD COLUMN recovery_attempts INTEGER NOT NULL DEFAULT 0")
+    conn.execute("ALTER TABLE jobs ADD COLUMN recovery_gave_up TEXT")
+    conn.execute("ALTER TABLE ledger ADD COLUMN usage_note TEXT")
+
+
+# MIGRATIONS[i] upgrades a database at user_version i to i + 1. Append only.
 MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [
-    _migrate_to_v1, _migrate_to_v2, _migrate_original_kind, _migrate_sets, _migrate_batches,
+    _migrate_to_v1,
+    _migrate_to_v2,
+    _migrate_original_kind,
+    _migrate_recovery_and_usage_notes,
+    _migrate_sets,
+    _migrate_batches,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 

@@ -167,8 +167,10 @@ class HistoryStore:
         self._token = uuid.uuid4().hex  # names this store's jobs in _IN_FLIGHT
         self._conn = open_db(self.db_path)
         self.recovered_from: Path | None = self._conn.recovered_from
-        with self._tx():
-            self._project_id(DEFAULT_PROJECT, create=True)
+        # Only a first start writes here: commands that just read never wait for (or take) the write lock.
+        if self._one("SELECT 1 FROM projects WHERE name = ?", (DEFAULT_PROJECT,)) is None:
+            with self._tx():
+                self._project_id(DEFAULT_PROJECT, create=True)
 
     # -------------------------------------------------------------------------------- plumbing
     def close(self) -> None:
@@ -298,6 +300,24 @@ class HistoryStore:
             raise RecordNotFound(f"There is no job {job_id} in the history.")
         return job
 
+    def usage_notes(self, job_id: str) -> list[str]:
+        """Why the job's recorded costs are not the provider's own figures ("estimated", "capped"), if so."""
+        rows = self._rows("SELECT DISTINCT usage_note FROM ledger WHERE job_id = ? AND usage_note IS NOT NULL",
+                          (job_id,))
+        return [r[0] for r in rows]
+
+    def version_ids_by_job(self, job_ids: Iterable[str]) -> dict[str, list[str]]:
+        """{job id: [version ids in image order]} for the given jobs, in one query per 500 jobs."""
+        out: dict[str, list[str]] = {}
+        ids = list(dict.fromkeys(job_ids))
+        for start in range(0, len(ids), 500):
+            chunk = ids[start : start + 500]
+            rows = self._rows(f"SELECT job_id, id FROM versions WHERE job_id IN ({', '.join('?' * len(chunk))}) "
+                              "ORDER BY index_in_job, rowid", chunk)
+            for row in rows:
+                out.setdefault(row[0], []).append(row[1])
+        return out
+
     def list_jobs(self, status: str | None = None, project: str | None = None, limit: int | None = None) -> list[Job]:
         """Jobs newest first, optionally only those with ``status`` or in ``project``."""
         where, params = [], []
@@ -385,6 +405,9 @@ class HistoryStore:
 
         Jobs of another live process, e.g. the CLI running while the editor starts, are left alone.
         """
+        # Look first without the write lock: usually nothing is stale, and then nothing is written.
+        if not any(self._owner_gone(r) for r in self._rows("SELECT * FROM jobs WHERE status IN ('queued', 'running')")):
+            return []
         with self._tx() as conn:
             rows = conn.execute("SELECT * FROM jobs WHERE status IN ('queued', 'running')").fetchall()
             # A job waiting in a Batch API run is the provider's to finish, not a crashed process's (store/batches.py).
@@ -394,6 +417,24 @@ class HistoryStore:
                 [(self._now(), INTERRUPTED_MESSAGE, job_id) for job_id in ids],
             )
         return [self._job_or_raise(job_id) for job_id in ids]
+
+    def note_recovery_attempt(self, job_id: str) -> int:
+        """Count one more try at finishing the job's saved paid answer; returns the count including this one.
+        Counted before trying, so a try that kills the process still counts."""
+        with self._tx() as conn:
+            attempts = (self._require_job(job_id)["recovery_attempts"] or 0) + 1
+            conn.execute("UPDATE jobs SET recovery_attempts = ? WHERE id = ?", (attempts, job_id))
+        return attempts
+
+    def give_up_recovery(self, job_id: str, reason: str) -> Job:
+        """Stop trying to finish the job's saved answer; ``reason`` (one sentence) is kept and shown as its error.
+        The raw answer stays on disk."""
+        reason = redact_secrets(reason)
+        with self._tx() as conn:
+            self._require_job(job_id)
+            conn.execute("UPDATE jobs SET recovery_gave_up = ?, error = ?, finished_at = COALESCE(finished_at, ?) "
+                         "WHERE id = ?", (reason, reason, self._now(), job_id))
+        return self._job_or_raise(job_id)
 
     def job_inputs(self, job_id: str) -> JobInputs:
         """The stored copies of the job's input images and mask, to restore or re-run it."""
@@ -417,6 +458,7 @@ class HistoryStore:
         cost_usd: float,
         credits: int,
         thumb_bytes: bytes | None = None,
+        usage_note: str | None = None,
     ) -> Version:
         """Save one result image (file first, atomically), then its version and ledger rows in one transaction.
 
@@ -459,7 +501,7 @@ class HistoryStore:
                     thumb_rel,
                 ),
             )
-            self._insert_ledger(conn, job, version_id, now, 1, usage, cost_usd, credits)
+            self._insert_ledger(conn, job, version_id, now, 1, usage, cost_usd, credits, usage_note)
         return self._version_or_raise(version_id)
 
     def add_original(
@@ -507,12 +549,14 @@ class HistoryStore:
 
     @staticmethod
     def _insert_ledger(
-        conn: Any, job: Any, version_id: str | None, now: str, images: int, usage: Usage, cost_usd: float, credits: int
+        conn: Any, job: Any, version_id: str | None, now: str, images: int, usage: Usage, cost_usd: float,
+        credits: int, usage_note: str | None = None,
     ) -> None:
         conn.execute(
             """INSERT INTO ledger (job_id, version_id, created_at, images, input_tokens, output_tokens,
-                   input_text_tokens, input_image_tokens, output_image_tokens, cost_usd, credits, project_id)
-               VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
+                   input_text_tokens, input_image_tokens, output_image_tokens, cost_usd, credits, project_id,
+                   usage_note)
+               VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
             (
                 job["id"],
                 version_id,
@@ -526,6 +570,7 @@ class HistoryStore:
                 cost_usd,
                 credits,
                 job["project_id"],
+                usage_note,
             ),
         )
 
@@ -710,13 +755,17 @@ class HistoryStore:
         return self._project_or_raise(name)
 
     def delete_project(self, name: str) -> None:
-        """Delete a project's jobs and versions from the history. Image files stay on disk, and its ledger
-        rows stay (without a project) so totals of money spent remain true."""
+        """Delete a project's jobs, versions and cost records from the history. Image files stay on disk.
+
+        The cost records go too: a project brought in from a bundle may carry records that never were this
+        machine's spending, and leaving them would keep blocking budgets after the project is gone."""
         if name == DEFAULT_PROJECT:
             raise ValueError("The Default project cannot be deleted.")
         with self._tx() as conn:
             project_id = self._project_id(name)
             # Versions before jobs (versions.job_id refers to jobs); foreign keys null the links from elsewhere.
+            conn.execute("DELETE FROM ledger WHERE project_id = ? OR job_id IN (SELECT id FROM jobs WHERE project_id = ?)",
+                         (project_id, project_id))
             conn.execute("DELETE FROM versions WHERE project_id = ?", (project_id,))
             conn.execute("DELETE FROM jobs WHERE project_id = ?", (project_id,))
             conn.execute("DELETE FROM projects WHERE id = ?", (project_id,))

@@ -75,6 +75,8 @@ class Job:
     response_file: str | None = None
     started_at: str | None = None
     finished_at: str | None = None
+    recovery_attempts: int = 0  # how often finishing its saved paid answer was tried
+    recovery_gave_up: str | None = None  # why that was given up (then it is never tried again)
 
     @classmethod
     def from_row(cls, row: Mapping[str, Any]) -> Job:
@@ -100,6 +102,8 @@ class Job:
             response_file=_get(row, "response_file"),
             started_at=_get(row, "started_at"),
             finished_at=_get(row, "finished_at"),
+            recovery_attempts=_get(row, "recovery_attempts", 0) or 0,
+            recovery_gave_up=_get(row, "recovery_gave_up"),
         )
 
 
