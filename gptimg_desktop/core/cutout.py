@@ -155,7 +155,7 @@ def _grabcut_alpha(rgb: np.ndarray) -> np.ndarray:
     mask[_border_mask(sh, sw, max(1, min(sh, sw) // 60))] = cv2.GC_BGD
     bgd, fgd = np.zeros((1, 65), np.float64), np.zeros((1, 65), np.float64)
     bgr = np.ascontiguousarray(small[..., ::-1])
-    cv2.grabCut(bgr, mask, None, bgd, fgd, 5, cv2.GC_INIT_WITH_MASK)
+    cv2.grabCut(bgr, mask, (0, 0, sw, sh), bgd, fgd, 5, cv2.GC_INIT_WITH_MASK)  # rect unused with a mask
     fg = _drop_specks((mask == cv2.GC_FGD) | (mask == cv2.GC_PR_FGD))
     soft = cv2.GaussianBlur(fg.astype(np.float32), (0, 0), 0.8)
     alpha = cv2.resize(soft, (w, h), interpolation=cv2.INTER_LINEAR)

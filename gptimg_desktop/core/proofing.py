@@ -18,7 +18,7 @@ Box = tuple[int, int, int, int]  # x0, y0, x1, y1 in image pixels
 # Quoted text in a prompt: "…", “…”, 「…」, 『…』 and '…'. Single quotes only count when they stand apart
 # from letters, so the apostrophes in "don't" or "Joe's" never open a quote.
 _QUOTE_PATTERNS = (
-    re.compile(r'"([^"\n]+)"'),
+    re.compile(r'"([^"\n]*)"'),  # * not +: an empty "" must not pair with the next quote
     re.compile(r"“([^”\n]+)”"),
     re.compile(r"「([^」\n]+)」"),
     re.compile(r"『([^』\n]+)』"),
@@ -238,7 +238,9 @@ def _best_substring(pattern: Sequence[str], text: Sequence[str]) -> tuple[int, i
                 cur[i], cur_start[i] = dele, cur_start[i - 1]
             else:
                 cur[i], cur_start[i] = ins, prev_start[i]
-        if cur[m] < best[0] or (cur[m] == best[0] and j - cur_start[m] < best[2] - best[1]):
+        # Among equally close slices, the one as long as the pattern: "ABX" for "ABC" is a replaced letter,
+        # not "AB" with one missing.
+        if cur[m] < best[0] or (cur[m] == best[0] and abs(j - cur_start[m] - m) < abs(best[2] - best[1] - m)):
             best = (cur[m], cur_start[m], j)
         prev, prev_start = cur, cur_start
     if best[0] > m:  # nothing better than reading nothing
