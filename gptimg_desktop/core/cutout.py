@@ -230,7 +230,8 @@ def key_out(img: Image.Image, key: KeyColour | None = None) -> Image.Image:
     if key is not None and np.linalg.norm(measured - np.array(key.rgb, np.float32)) > 120:
         measured = np.array(key.rgb, np.float32)  # the border is mostly subject: trust the requested colour
     dist = np.sqrt(((rgb - measured) ** 2).sum(axis=2))
-    noise = float(np.percentile(np.sqrt(((border - measured) ** 2).sum(axis=1)), 90))
+    # 75th percentile, capped: a caption or the subject may cover part of the border and must not count as noise.
+    noise = min(30.0, float(np.percentile(np.sqrt(((border - measured) ** 2).sum(axis=1)), 75)))
     lo = max(20.0, noise * 1.5)
     hi = lo + 70.0
     alpha = np.clip((dist - lo) / (hi - lo), 0.0, 1.0)
