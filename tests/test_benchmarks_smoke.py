@@ -11,7 +11,7 @@ import re
 
 import pytest
 
-from benchmarks import _util, bench_canvas, bench_history, bench_pipeline, bench_startup, run  # noqa: F401
+from benchmarks import _util, bench_canvas, bench_history, bench_pipeline, bench_proof, bench_startup, run  # noqa: F401
 
 LINE = re.compile(r"^BENCH (\S+) (\S+) (\S+) target (<=|>=)(\S+) (ok|MISS)$")
 
@@ -26,9 +26,10 @@ def test_every_figure_of_the_issue_is_registered_once():
         "ui_max_stall_masked_edit_3840x2160", "prepare_inputs_reencoded", "mask_encode_3840x2160",
         "client_overhead_vs_openai_sdk", "history_first_paint_10000", "history_scroll_max_stall_10000",
         "cli_history_json_10000", "startup_warm_first_window", "peak_rss_4k_session",
+        "proof_poster_1536x1024",
     }
     assert set(names) == expected
-    assert {b.group for b in _util.REGISTRY} == {"canvas", "ui", "prepare", "client", "history", "startup"}
+    assert {b.group for b in _util.REGISTRY} == {"canvas", "ui", "prepare", "client", "history", "startup", "proof"}
 
 
 @pytest.mark.parametrize(
