@@ -492,7 +492,7 @@ def open_edit_window(inputs: EditInputs, demo_delay: float = 0.35, environ: dict
     QTest.qWaitForWindowExposed(window)
     window.open_image(str(inputs.image))
     wait_until(window.canvas.has_image, 30, "the picture to open")
-    window.canvas.set_mask_array(inputs.mask)
+    window.document.set_mask_array(inputs.mask)
     window.tray.add_files([str(p) for p in inputs.references])
     wait_until(lambda: window.tray.count() == len(inputs.references) and not window.tray.is_loading(), 60,
                "the references to load")
@@ -506,7 +506,7 @@ def run_edit(window, n: int = 1, partial_images: int = 3, timeout: float = 180.0
     """
     from PySide6.QtCore import QTimer
 
-    from gptimg_desktop.ui.prompt_panel import PromptSettings
+    from gptimg_desktop.ui.prompt.prompt_panel import PromptSettings
 
     window.prompt.apply_settings(PromptSettings(
         prompt=EDIT_PROMPT, size="3840x2160", quality="medium", n=n, stream=True, partial_images=partial_images,

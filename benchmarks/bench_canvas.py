@@ -31,7 +31,7 @@ UNDO_MEMORY = Target("canvas_undo_memory_100_strokes", "MB", "<=", 50)
 
 
 def _canvas_class():
-    from gptimg_desktop.ui.canvas import ImageCanvas
+    from gptimg_desktop.ui.canvas.canvas import ImageCanvas
 
     class FullOverlayCanvas(ImageCanvas):
         """The baseline: every event recomposites the whole tint overlay from the mask and repaints the whole view."""

@@ -113,7 +113,7 @@ def _thumb_files(home: Path, rng: np.random.Generator) -> list[str]:
 
 
 def _open_view(store):
-    from gptimg_desktop.ui.history_panel import HistoryView
+    from gptimg_desktop.ui.history.history_panel import HistoryView
 
     view = HistoryView(store)
     view.resize(420, 900)
@@ -127,7 +127,7 @@ def _first_paint(ctx: Context, store) -> Figure:
     from PySide6.QtCore import QEvent, QObject
     from PySide6.QtWidgets import QApplication
 
-    import gptimg_desktop.ui.history_panel  # noqa: F401 (import time is not part of opening the panel)
+    import gptimg_desktop.ui.history.history_panel  # noqa: F401 (import time is not part of opening the panel)
 
     app = qt_app()
 

@@ -103,7 +103,7 @@ def ensure_app():
         app.setOrganizationName(APP_NAME)
         app.setDesktopFileName(APP_NAME)
     try:
-        from .ui.style import apply_theme
+        from .ui.theme.style import apply_theme
 
         apply_theme(app)
     except ImportError:
@@ -114,15 +114,15 @@ def ensure_app():
 def create_window(environ=os.environ, demo_delay: float = 0.35, force_demo: bool = False):
     """The main window, ready to show, without entering the event loop."""
     app = ensure_app()
-    from .ui.main_window import MainWindow
-    from .ui.resources import app_icon
+    from .ui.theme.resources import app_icon
+    from .ui.window.main_window import MainWindow
 
     services = AppServices(environ, demo_delay=demo_delay, force_demo=force_demo)
     scratch = services.data_dir / "scratch"
     scratch.mkdir(parents=True, exist_ok=True)
 
     def open_settings(parent) -> None:
-        from .ui.settings_dialog import SettingsDialog
+        from .ui.window.settings_dialog import SettingsDialog
 
         dialog = SettingsDialog(services.store, services.data_dir, services.prices, parent,
                                 env_override=services.choice.source == "environment")
@@ -162,10 +162,13 @@ def create_window(environ=os.environ, demo_delay: float = 0.35, force_demo: bool
             "and a new one was started; your image files are untouched."
         )
     _open_files_from_the_os(app, window)
-    from .ui.autosave import SessionAutosave
+    from .editor.autosave import SessionAutosave
 
     # Unsaved work (prompt, mask, references, canvas) is autosaved; after a crash it comes back here.
-    window.autosave = SessionAutosave(window, services.data_dir / "session")
+    window.autosave = SessionAutosave(window.document, services.data_dir / "session",
+                                      temp_dirs=(Path(window.tray.scratch_dir()), scratch), parent=window)
+    window.autosave.watch_close(window)
+    window.autosave.message.connect(lambda text: window.statusBar().showMessage(text, 15000))
     window.autosave.restore()
     window.destroyed.connect(lambda *_: services.close())
     app.aboutToQuit.connect(services.close)
@@ -189,7 +192,7 @@ def _open_files_from_the_os(app, window) -> None:
 
 def _selftest(window) -> int:
     """Open the window, run a short scripted session against the local server, exit 0 on success."""
-    from .ui.selftest import run_selftest
+    from .ui.window.selftest import run_selftest
 
     return run_selftest(window)
 

@@ -81,7 +81,7 @@ def test_linux_metadata_passes_the_freedesktop_validators(tool, args, path):
 
 
 def test_resources_are_found_with_every_icon_the_spec_and_installer_use():
-    from gptimg_desktop.ui.resources import resource_root
+    from gptimg_desktop.ui.theme.resources import resource_root
 
     root = resource_root()
     assert (root / "icons" / "app-256.png").is_file()

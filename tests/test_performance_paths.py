@@ -19,12 +19,12 @@ from PySide6.QtGui import QImage
 
 from gptimg_desktop.core import images, masks
 from gptimg_desktop.core.errors import InputImageError
+from gptimg_desktop.core.mask_undo import TILE, MaskUndoStack
 from gptimg_desktop.jobs import pipeline
 from gptimg_desktop.jobs.qimage_decoding import decode_qimage
 from gptimg_desktop.malloc_tuning import return_big_buffers_to_os
 from gptimg_desktop.provider.errors import MalformedResponse
 from gptimg_desktop.provider.events import decode_b64_image
-from gptimg_desktop.ui.mask_undo import TILE, MaskUndoStack
 
 
 def png_bytes(img: Image.Image, **params) -> bytes:

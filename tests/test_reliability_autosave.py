@@ -17,8 +17,8 @@ import pytest
 from PIL import Image
 from PySide6.QtGui import QImage
 
-from gptimg_desktop.ui.autosave import RESTORED_MESSAGE, SESSION_FILE
-from gptimg_desktop.ui.prompt_panel import PromptSettings
+from gptimg_desktop.editor.autosave import RESTORED_MESSAGE, SESSION_FILE
+from gptimg_desktop.ui.prompt.prompt_panel import PromptSettings
 
 LONG_PROMPT = "Put a red umbrella in the painted area.\nKeep the light soft; match the grain of the photo."
 
@@ -30,7 +30,7 @@ _CRASHING_EDITOR = textwrap.dedent(
     os.environ["PYTHON_KEYRING_BACKEND"] = "keyring.backends.null.Keyring"
     import numpy as np
     from gptimg_desktop.app import create_window, ensure_app
-    from gptimg_desktop.ui.prompt_panel import PromptSettings
+    from gptimg_desktop.ui.prompt.prompt_panel import PromptSettings
 
     home, photo, mask_file, ref_a, ref_b, prompt = sys.argv[1:7]
     os.environ["GPTIMG_HOME"] = home
@@ -48,7 +48,7 @@ _CRASHING_EDITOR = textwrap.dedent(
 
     window.open_image(photo)
     wait(lambda: not window.canvas.image().isNull())
-    window.canvas.set_mask_array(np.load(mask_file))
+    window.document.set_mask_array(np.load(mask_file))
     window.tray.add_files([ref_a, ref_b])
     wait(lambda: window.tray.count() == 2 and not window.tray.is_loading())
     window.tray.set_role(0, "style")
@@ -164,7 +164,7 @@ def test_an_expanded_canvas_is_saved_as_pixels_and_restored(qtbot, open_window, 
     first.open_image(str(_photo(tmp_path / "photo.png", (1024, 1024))))
     qtbot.waitUntil(lambda: not first.canvas.image().isNull(), timeout=5000)
     first.canvas.expand_canvas(0, 0, 512, 0)  # what Image → Expand Canvas does
-    first.source.modified = True
+    assert first.source.modified  # the document marks expanded pixels as changed
     expanded, mask = _array(first.canvas.image()), first.canvas.mask_array()
     assert expanded.shape[:2] == (1024, 1536) and mask[:, 1024:].all()
     first.prompt.set_prompt("Extend the beach to the right")

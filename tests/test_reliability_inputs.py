@@ -20,8 +20,8 @@ from PIL import Image
 from PySide6.QtGui import QImage
 from support import drop_files
 
+from gptimg_desktop.editor.image_loading import load_note
 from gptimg_desktop.store.history import HistoryStore
-from gptimg_desktop.ui.image_loading import load_note
 
 KEY = "sk-test-reliability-inputs-0123"
 TIMEOUT_MS = 30_000

@@ -169,7 +169,7 @@ def test_the_window_with_a_keyring_key_never_shows_logs_or_stores_it(qtbot, dev_
         assert not window.services.choice.is_demo and window.services.choice.config.api_key == KEY
         window.open_image(str(_photo(tmp_path / "photo.png")))
         qtbot.waitUntil(lambda: not window.canvas.image().isNull(), timeout=5000)
-        window.canvas.set_mask_array(np.pad(np.full((300, 300), 255, np.uint8), ((100, 624), (100, 624))))
+        window.document.set_mask_array(np.pad(np.full((300, 300), 255, np.uint8), ((100, 624), (100, 624))))
         window.prompt.set_prompt("Paint a window on the wall")
         with qtbot.waitSignal(window.jobs.jobSucceeded, timeout=TIMEOUT_MS):
             assert window.prompt.request_run()

@@ -9,9 +9,9 @@ from PySide6.QtGui import QColor, QDragEnterEvent, QDropEvent, QImage, QWheelEve
 from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QApplication
 
-from gptimg_desktop.ui.canvas import HINT_TEXT, ImageCanvas, Tool
-from gptimg_desktop.ui.mask_layer import MaskLayer, StrokeSpacer
-from gptimg_desktop.ui.mask_undo import MaskUndoStack
+from gptimg_desktop.core.mask_undo import MaskUndoStack
+from gptimg_desktop.editor.mask_layer import MaskLayer, StrokeSpacer
+from gptimg_desktop.ui.canvas.canvas import HINT_TEXT, ImageCanvas, Tool
 
 W, H = 800, 600
 
@@ -289,7 +289,7 @@ def test_new_edit_clears_redo(canvas):
 
 
 def test_history_is_bounded_by_count(canvas):
-    canvas.set_undo_limits(5, 10**9)
+    canvas.document.set_undo_limits(5, 10**9)
     canvas.set_brush_size(8)
     for i in range(8):
         drag(canvas, [(20 + 60 * i, 50)])
@@ -447,7 +447,7 @@ def test_mask_array_round_trip_with_padded_rows(qtbot):
     assert c._layer.mask_image().bytesPerLine() != 801
     rng = np.random.default_rng(7)
     arr = rng.integers(0, 256, (601, 801), dtype=np.uint8)
-    c.set_mask_array(arr)
+    c.document.set_mask_array(arr)
     out = c.mask_array()
     assert out.shape == (601, 801) and np.array_equal(out, arr)
     out[:] = 0  # a copy: changing it leaves the canvas alone
@@ -456,10 +456,10 @@ def test_mask_array_round_trip_with_padded_rows(qtbot):
     assert not c.mask_array().any()
     b = np.zeros((601, 801), bool)
     b[10:20, 30:40] = True
-    c.set_mask_array(b)
+    c.document.set_mask_array(b)
     assert c.mask_bbox() == QRect(30, 10, 10, 10) and c.mask_array()[15, 35] == 255
     with pytest.raises(ValueError, match="801x601"):
-        c.set_mask_array(np.zeros((600, 800), np.uint8))
+        c.document.set_mask_array(np.zeros((600, 800), np.uint8))
 
 
 def test_has_mask_is_cheap_and_right_after_erasing(canvas):
@@ -478,7 +478,7 @@ def test_no_image_means_no_mask(qtbot):
     qtbot.addWidget(c)
     assert c.mask_array().shape == (0, 0) and not c.has_mask() and c.image().isNull()
     with pytest.raises(ValueError, match="Open an image"):
-        c.set_mask_array(np.zeros((2, 2), np.uint8))
+        c.document.set_mask_array(np.zeros((2, 2), np.uint8))
 
 
 def test_set_image_keeps_scales_or_resets_the_mask(canvas):
@@ -600,10 +600,16 @@ def test_expand_canvas_masks_the_new_area(canvas, qtbot):
     m = canvas.mask_array()
     assert (m[:20, :] == 255).all() and (m[:, :30] == 255).all() and (m[:, -10:] == 255).all()
     assert (m[30:40, 40:50] == 255).all() and m[100, 100] == 0  # the old selection moved along
-    canvas.undo()  # un-masks the new area
+    canvas.undo()  # Ctrl+Z takes back the expansion itself, not just its mask
+    img = canvas.image()
+    assert (img.width(), img.height()) == (W, H)
     m = canvas.mask_array()
-    assert not m[:20, :].any() and (m[30:40, 40:50] == 255).all()
-    canvas.undo()  # the older step still applies at its shifted place
+    assert m.shape == (H, W) and (m[10:20, 10:20] == 255).all() and not m[:, 30:].any()
+    canvas.redo()  # and redo grows it again, with the new area masked
+    assert (canvas.image().width(), canvas.image().height()) == (W + 40, H + 20)
+    assert (canvas.mask_array()[:20, :] == 255).all()
+    canvas.undo()
+    canvas.undo()  # the older selection step still applies to the original image
     assert not canvas.has_mask()
     with pytest.raises(ValueError):
         canvas.expand_canvas(-1, 0, 0, 0)

@@ -17,7 +17,7 @@ from PySide6.QtTest import QTest
 
 from gptimg_desktop.core.pricing import Usage
 from gptimg_desktop.store import HistoryStore
-from gptimg_desktop.ui.history_model import (
+from gptimg_desktop.ui.history.history_model import (
     CHILD_COUNT_ROLE,
     DAY_SUMMARY_ROLE,
     DEPTH_ROLE,
@@ -29,9 +29,9 @@ from gptimg_desktop.ui.history_model import (
     HistoryModel,
     local_day,
 )
-from gptimg_desktop.ui.history_panel import HistoryView
-from gptimg_desktop.ui.rerun_dialog import RerunDialog
-from gptimg_desktop.ui.thumbnail_cache import ThumbnailCache
+from gptimg_desktop.ui.history.history_panel import HistoryView
+from gptimg_desktop.ui.history.rerun_dialog import RerunDialog
+from gptimg_desktop.ui.history.thumbnail_cache import ThumbnailCache
 
 WAIT_MS = 10_000
 
@@ -422,7 +422,7 @@ def test_details_show_estimate_next_to_what_was_recorded(qtbot, view, store):
 
 
 def test_estimate_of_a_job_of_several_images_is_shown_per_image():
-    from gptimg_desktop.ui.version_details import estimate_text
+    from gptimg_desktop.ui.history.version_details import estimate_text
 
     text = estimate_text({"credits": 180, "cost_usd": 0.63, "usage": {"output_tokens": 21072}}, 3)
     assert text == "Estimate: ≈ 60 credits · $0.21 (7,024 tokens out) per image, job of 3"
@@ -432,7 +432,7 @@ def test_manage_projects_from_the_combo_switches_the_view(qtbot, view, family):
     from PySide6.QtCore import QTimer
     from PySide6.QtWidgets import QApplication
 
-    from gptimg_desktop.ui.history_panel import MANAGE_PROJECTS
+    from gptimg_desktop.ui.history.history_panel import MANAGE_PROJECTS
 
     view.refresh()
     manage = view.project_combo.findData(MANAGE_PROJECTS)

@@ -16,11 +16,11 @@ from PySide6.QtWidgets import QApplication, QPushButton
 
 from gptimg_desktop.core.pricing import Usage
 from gptimg_desktop.store import HistoryStore
-from gptimg_desktop.ui import projects_dialog as projects_module
-from gptimg_desktop.ui.budget_prompt import BudgetWarning, budget_check, check_before_run, confirm_over_budget
-from gptimg_desktop.ui.compare_view import CompareDialog, compare_labels, open_compare_dialog
-from gptimg_desktop.ui.ledger_view import LedgerView
-from gptimg_desktop.ui.projects_dialog import ProjectsDialog
+from gptimg_desktop.ui.canvas.compare_view import CompareDialog, compare_labels, open_compare_dialog
+from gptimg_desktop.ui.ledger import projects_dialog as projects_module
+from gptimg_desktop.ui.ledger.budget_prompt import BudgetWarning, budget_check, check_before_run, confirm_over_budget
+from gptimg_desktop.ui.ledger.ledger_view import LedgerView
+from gptimg_desktop.ui.ledger.projects_dialog import ProjectsDialog
 
 WAIT_MS = 15_000
 

@@ -21,10 +21,10 @@ from PySide6.QtWidgets import (
 from gptimg_desktop.core.models import FIXED_SIZES
 from gptimg_desktop.core.pricing import PriceTable
 from gptimg_desktop.core.requests import ImageRequest
-from gptimg_desktop.ui.jobs_view import JobsView
-from gptimg_desktop.ui.prompt_panel import PromptPanel, PromptSettings
-from gptimg_desktop.ui.reference_tray import Reference, ReferenceTray
-from gptimg_desktop.ui.style import apply_theme, stylesheet, theme_images_dir
+from gptimg_desktop.ui.jobs.jobs_view import JobsView
+from gptimg_desktop.ui.prompt.prompt_panel import PromptPanel, PromptSettings
+from gptimg_desktop.ui.references.reference_tray import Reference, ReferenceTray
+from gptimg_desktop.ui.theme.style import apply_theme, stylesheet, theme_images_dir
 
 CTRL = Qt.KeyboardModifier.ControlModifier
 

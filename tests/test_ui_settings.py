@@ -10,7 +10,7 @@ from gptimg_desktop.connection import config_from_saved
 from gptimg_desktop.core.pricing import PriceTable
 from gptimg_desktop.provider.keys import SESSION_KEYS
 from gptimg_desktop.store.history import HistoryStore
-from gptimg_desktop.ui.settings_dialog import SettingsDialog
+from gptimg_desktop.ui.window.settings_dialog import SettingsDialog
 
 KEY = "sk-test-settings-0123456789abcdef"
 

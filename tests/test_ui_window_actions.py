@@ -140,7 +140,7 @@ def test_export_from_the_menu_and_from_the_history_panel(qtbot, window, monkeypa
 
 
 def test_expand_cutout_and_use_as_reference_from_the_image_menu(qtbot, window, monkeypatch, tmp_path):
-    from gptimg_desktop.ui import expand_dialog
+    from gptimg_desktop.ui.canvas import expand_dialog
 
     path = _open_photo(qtbot, window, tmp_path / "photo.png", (512, 384))
     assert window.actionExpandCanvas.isEnabled() and window.actionCutout.isEnabled()
@@ -184,7 +184,7 @@ def test_expand_cutout_and_use_as_reference_from_the_image_menu(qtbot, window, m
 
 
 def test_ledger_and_branch_export_report_back_to_the_window(qtbot, window, monkeypatch, tmp_path):
-    from gptimg_desktop.ui.ledger_view import LedgerDialog
+    from gptimg_desktop.ui.ledger.ledger_view import LedgerDialog
 
     window.prompt.set_prompt("A postcard")
     window.prompt.stream_check.setChecked(False)

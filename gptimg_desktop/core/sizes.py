@@ -204,3 +204,31 @@ def preset(key: str) -> SizePreset:
         if p.key == key:
             return p
     raise KeyError(key)
+
+
+def largest_valid_within(spec: ModelSpec, width: int, height: int) -> Size | None:
+    """The largest size ``spec`` accepts that fits inside ``width`` x ``height`` (a crop), or None if none does.
+
+    Flexible models: each side rounds down to the multiple, then the long side shrinks until the ratio,
+    edge and pixel limits hold. Fixed-size models: the largest fixed size that fits.
+    """
+    if width <= 0 or height <= 0:
+        return None
+    if spec.fixed_sizes is not None:
+        fits = [s for s in (parse_size(t) for t in spec.fixed_sizes) if s and s.width <= width and s.height <= height]
+        return max(fits, key=lambda s: (s.pixels, s.width), default=None)
+    r = spec.size_rules
+    m = r.multiple
+    w = min(width, r.max_edge) // m * m
+    h = min(height, r.max_edge) // m * m
+    if w <= 0 or h <= 0:
+        return None
+    if w > h * r.max_ratio:
+        w = int(h * r.max_ratio) // m * m
+    elif h > w * r.max_ratio:
+        h = int(w * r.max_ratio) // m * m
+    if w * h > r.max_pixels:
+        scale = math.sqrt(r.max_pixels / (w * h))
+        w, h = int(w * scale) // m * m, int(h * scale) // m * m
+    cand = Size(w, h)
+    return cand if w > 0 and h > 0 and is_valid(spec, cand) else None

@@ -27,7 +27,7 @@ FORMAT_VERSION = 1
 MANIFEST_NAME = "manifest.json"
 FILES_PREFIX = "files/"
 SCOPES = ("project", "branch")
-JOB_KINDS = ("generate", "edit")
+JOB_KINDS = ("generate", "edit", "original")
 JOB_STATUSES = ("queued", "running", "succeeded", "failed", "cancelled", "interrupted")
 # Content-addressed paths, as store.files.ImageFiles writes them; which folder each kind of reference uses.
 FILE_PATH_RE = re.compile(r"^(images|inputs|thumbs)/([0-9a-f]{2})/([0-9a-f]{64})\.([a-z0-9]{1,10})$")

@@ -147,6 +147,27 @@ def _migrate_to_v2(conn: sqlite3.Connection) -> None:
     conn.execute("ALTER TABLE jobs ADD COLUMN owner_started TEXT")
 
 
+def _migrate_original_kind(conn: sqlite3.Connection) -> None:
+    """Jobs may be of kind 'original': an opened file recorded as a root version, with no request and no cost.
+
+    SQLite can't alter a CHECK constraint; widening it (old rows stay valid) is the documented writable_schema
+    edit, done on the table's own SQL so columns other migrations added are kept.
+    """
+    old = "CHECK (kind IN ('generate', 'edit'))"
+    new = "CHECK (kind IN ('generate', 'edit', 'original'))"
+    row = conn.execute("SELECT sql FROM sqlite_master WHERE type = 'table' AND name = 'jobs'").fetchone()
+    if row is None or old not in row[0]:
+        return
+    version = conn.execute("PRAGMA schema_version").fetchone()[0]
+    conn.execute("PRAGMA writable_schema = ON")
+    try:
+        conn.execute("UPDATE sqlite_master SET sql = ? WHERE type = 'table' AND name = 'jobs'",
+                     (row[0].replace(old, new),))
+        conn.execute(f"PRAGMA schema_version = {int(version) + 1}")
+    finally:
+        conn.execute("PRAGMA writable_schema = OFF")
+
+
 def _migrate_add_proofs(conn: sqlite3.Connection) -> None:
     """Text proofing (issue 15): OCR readings cached per version and engine, and each version's latest proof.
     Independent of other migrations: new tables only, created only if missing."""
@@ -174,7 +195,9 @@ def _migrate_add_proofs(conn: sqlite3.Connection) -> None:
 
 
 # MIGRATIONS[i] upgrades a database at user_version i to i + 1. Append only.
-MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [_migrate_to_v1, _migrate_to_v2, _migrate_add_proofs]
+MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [
+    _migrate_to_v1, _migrate_to_v2, _migrate_original_kind, _migrate_add_proofs,
+]
 SCHEMA_VERSION = len(MIGRATIONS)
 
 

@@ -40,7 +40,7 @@ __all__ = [
     "version_to_json",
 ]
 
-JOB_KINDS = ("generate", "edit")
+JOB_KINDS = ("generate", "edit")  # jobs that send a request; "original" records an opened file (add_original)
 JOB_STATUSES = ("queued", "running", "succeeded", "failed", "cancelled", "interrupted")
 ACTIVE_STATUSES = ("queued", "running")
 INTERRUPTED_MESSAGE = (
@@ -460,6 +460,44 @@ class HistoryStore:
             )
             self._insert_ledger(conn, job, version_id, now, 1, usage, cost_usd, credits)
         return self._version_or_raise(version_id)
+
+    def add_original(
+        self, image_bytes: bytes, format: str, width: int, height: int, project: str | None = None,
+        filename: str = "",
+    ) -> Version:
+        """Record an opened file as a root version of kind ``original``: no request, no cost, no ledger row.
+
+        Edits of it then have it as their parent, so it can be compared with and branched from. The same
+        bytes opened again in the same project give back the same version.
+        """
+        rel = self.files.put(image_bytes, format)
+        with self._tx() as conn:
+            project_id = self._project_id(_clean_name(project or DEFAULT_PROJECT), create=True)
+            row = conn.execute(
+                "SELECT id FROM versions WHERE file = ? AND project_id = ? AND kind = 'original' LIMIT 1",
+                (rel, project_id),
+            ).fetchone()
+            if row is not None:
+                existing = row["id"]
+            else:
+                existing = None
+                job_id = str(uuid.uuid4())
+                now = self._now()
+                conn.execute(
+                    """INSERT INTO jobs (id, project_id, kind, model, params_json, prompt, status, created_at,
+                           started_at, finished_at)
+                       VALUES (?, ?, 'original', '', ?, '', 'succeeded', ?, ?, ?)""",
+                    (job_id, project_id, json.dumps({"source_file": filename}), now, now, now),
+                )
+                version_id = _new_version_id()
+                conn.execute(
+                    """INSERT INTO versions (id, job_id, project_id, parent_id, index_in_job, file, format, width,
+                           height, size, quality, model, prompt, kind, starred, created_at)
+                       VALUES (?, ?, ?, NULL, 0, ?, ?, ?, ?, ?, NULL, '', ?, 'original', 0, ?)""",
+                    (version_id, job_id, project_id, rel, format, width, height, f"{width}x{height}",
+                     filename, now),
+                )
+        return self._version_or_raise(existing or version_id)
 
     def record_usage_without_version(self, job_id: str, usage: Usage, cost_usd: float, credits: int = 0) -> None:
         """Record tokens that were billed but produced no saved image (e.g. partial images of a cut stream)."""

@@ -1,0 +1,109 @@
+"""Exporting the canvas image or a stored version as PNG, JPEG or WebP, with its provenance embedded.
+
+``ExportActions`` holds the window; encoding and writing happen off the GUI thread.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from PySide6.QtCore import QObject
+from PySide6.QtWidgets import QFileDialog
+
+from ...editor.background import run_background
+from ...editor.qimages import qimage_to_array
+
+if TYPE_CHECKING:
+    from .main_window import MainWindow
+
+EXPORT_FILTER = "PNG (*.png);;JPEG (*.jpg *.jpeg);;WebP (*.webp)"
+
+
+def _provenance(version) -> dict:
+    """What an exported file carries about where it came from."""
+    return {"prompt": version.prompt, "model": version.model, "size": version.size, "quality": version.quality,
+            "parent": version.parent_id, "version": version.id}
+
+
+class ExportActions(QObject):
+    """The exports of one ``MainWindow``: File → Export and the history panel's Export."""
+
+    def __init__(self, window: MainWindow) -> None:
+        super().__init__(window)
+        self.window = window
+
+    def export_dialog(self) -> None:
+        w = self.window
+        if w.canvas.image().isNull():
+            return
+        default = str(Path(w._last_dir()) / f"gptimg-{w.current_version_id or 'image'}.png")
+        path, _ = QFileDialog.getSaveFileName(w, "Export image", default, EXPORT_FILTER)
+        if path:
+            self.export_to(path)
+
+    def export_to(self, path: str) -> None:
+        """Export the current image with its provenance embedded, off the GUI thread."""
+        from ...core.export import encode_with_metadata, format_for_path
+
+        w = self.window
+        try:
+            fmt = format_for_path(path)
+        except ValueError as exc:
+            w.prompt.set_error(str(exc))
+            return
+        version = w.store.get_version(w.current_version_id) if w.current_version_id else None
+        metadata = _provenance(version) if version is not None else {}
+        image = qimage_to_array(w.canvas.image())
+
+        def work() -> str:
+            from PIL import Image
+
+            from ...store.files import atomic_write
+
+            atomic_write(Path(path), encode_with_metadata(Image.fromarray(image), fmt, metadata))
+            return path
+
+        run_background(work, self._export_done)
+
+    def export_version(self, version_id: str) -> None:
+        w = self.window
+        version = w.store.get_version(version_id)
+        if version is None:
+            return
+        default = str(Path(w._last_dir()) / f"gptimg-{version_id}.png")
+        path, _ = QFileDialog.getSaveFileName(w, "Export version", default, EXPORT_FILTER)
+        if path:
+            self.export_version_to(version_id, path)
+
+    def export_version_to(self, version_id: str, path: str) -> None:
+        """Export a stored version with its provenance embedded, off the GUI thread."""
+        from ...core.export import encode_with_metadata, format_for_path
+
+        w = self.window
+        version = w.store.get_version(version_id)
+        try:
+            fmt = format_for_path(path)
+        except ValueError as exc:
+            w.prompt.set_error(str(exc))
+            return
+        metadata = _provenance(version)
+
+        def work() -> str:
+            from PIL import Image
+
+            from ...store.files import atomic_write
+
+            with Image.open(version.path) as img:
+                atomic_write(Path(path), encode_with_metadata(img, fmt, metadata))
+            return path
+
+        run_background(work, self._export_done)
+
+    def _export_done(self, path: str | None, error: str) -> None:
+        w = self.window
+        if error:
+            w.prompt.set_error(f"Export failed: {error}. Check the folder is writable and try again.")
+        else:
+            w.settings.setValue("files/last_dir", str(Path(path).parent))
+            w.statusBar().showMessage(f"Exported {path}", 6000)
