@@ -66,3 +66,14 @@ def test_strict_mode_compares_case_and_spaces_as_written():
     assert compare(["SUMMER SALE"], readings).ok
     strict = compare(["SUMMER SALE"], readings, strict=True)
     assert not strict.ok and strict.lines[0].distance > 0
+
+
+def test_the_fix_prompt_spells_the_right_text_letter_by_letter_and_keeps_the_rest():
+    from gptimg_desktop.core.proofing import fix_region, fix_text_prompt, spell_out
+
+    assert spell_out("Morning Brew") == "M-o-r-n-i-n-g B-r-e-w"
+    prompt = fix_text_prompt("Morning Brew", "Mornimg Brew")
+    assert '"Morning Brew"' in prompt and "M-o-r-n-i-n-g B-r-e-w" in prompt and '"Mornimg Brew"' in prompt
+    assert "change nothing else" in prompt
+    assert fix_region((100, 100, 300, 150), 1024, 1024) == (88, 88, 312, 162)
+    assert fix_region((5, 5, 1020, 60), 1024, 1024) == (0, 0, 1024, 72)

@@ -96,8 +96,18 @@ def _fit_jpeg(meta: dict[str, Any]) -> dict[str, Any]:
     return {**meta, "prompt": prompt[:low] + "…", "prompt_truncated": True}
 
 
-def encode_with_metadata(img: Image.Image, fmt: str, metadata: dict[str, Any], quality: int = 92) -> bytes:
-    """Encode ``img`` as ``fmt`` with the prompt, model, size, quality and parent embedded."""
+def has_transparency(img: Image.Image) -> bool:
+    """True when some pixel is not fully opaque (PNG and WebP keep it; JPEG needs a matte)."""
+    if img.mode in ("RGBA", "LA", "PA") or "transparency" in img.info:
+        return img.convert("RGBA").getchannel("A").getextrema()[0] < 255
+    return False
+
+
+def encode_with_metadata(img: Image.Image, fmt: str, metadata: dict[str, Any], quality: int = 92,
+                         matte: tuple[int, int, int] = (255, 255, 255)) -> bytes:
+    """Encode ``img`` as ``fmt`` with the prompt, model, size, quality and parent embedded.
+
+    PNG and WebP keep the alpha channel; JPEG has none, so transparent pixels are laid on ``matte``."""
     buf = io.BytesIO()
     meta = {k: v for k, v in metadata.items() if v is not None}
     if fmt == "png":
@@ -109,8 +119,9 @@ def encode_with_metadata(img: Image.Image, fmt: str, metadata: dict[str, Any], q
         img.save(buf, "PNG", pnginfo=info, compress_level=6)
         return buf.getvalue()
     if fmt == "jpeg" and img.mode not in ("RGB", "L"):
-        background = Image.new("RGB", img.size, (255, 255, 255))
-        background.paste(img, mask=img.getchannel("A") if "A" in img.getbands() else None)
+        rgba = img.convert("RGBA")
+        background = Image.new("RGB", img.size, tuple(matte))
+        background.paste(rgba, mask=rgba.getchannel("A"))
         img = background
     # WebP chunks have no such limit, so WebP keeps the whole prompt.
     embedded = _fit_jpeg(meta) if fmt == "jpeg" else meta

@@ -351,3 +351,28 @@ def _leftovers(readings: Sequence[Reading], stream: _Stream, used: Sequence[bool
                 out.append(Reading(text, _char_box(reading, lo, hi), reading.confidence))
             run = []
     return out
+
+
+# ------------------------------------------------------------------------------------------- fixing
+
+
+def spell_out(text: str) -> str:
+    """Letter by letter, as OpenAI's prompting guide recommends for tricky words: "M-O-R-N-I-N-G B-R-E-W"."""
+    return " ".join("-".join(word) for word in text.split())
+
+
+def fix_text_prompt(expected: str, found: str | None) -> str:
+    """The prompt of a masked edit that corrects one line of text and keeps everything else."""
+    now = f' It currently reads "{found}", which is wrong.' if found else ""
+    return (
+        f'Correct the text in the masked area so it reads exactly "{expected}", spelled letter by letter: '
+        f"{spell_out(expected)}.{now} Render it verbatim, with no extra or missing characters. Keep the same "
+        "font, size, weight, colour, case, alignment, spacing and background; change nothing else in the image."
+    )
+
+
+def fix_region(box: Box, width: int, height: int, pad: int = 12) -> Box:
+    """The box to mask for a fix, padded (at least a fifth of the line height) and kept inside the image."""
+    x0, y0, x1, y1 = box
+    pad = max(pad, round((y1 - y0) * 0.2))
+    return (max(0, x0 - pad), max(0, y0 - pad), min(width, x1 + pad), min(height, y1 + pad))

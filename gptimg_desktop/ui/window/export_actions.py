@@ -9,7 +9,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QObject
-from PySide6.QtWidgets import QFileDialog
+from PySide6.QtGui import QColor
+from PySide6.QtWidgets import QColorDialog, QFileDialog
 
 from ...editor.background import run_background
 from ...editor.qimages import qimage_to_array
@@ -18,6 +19,17 @@ if TYPE_CHECKING:
     from .main_window import MainWindow
 
 EXPORT_FILTER = "PNG (*.png);;JPEG (*.jpg *.jpeg);;WebP (*.webp)"
+MATTE_SETTING = "export/jpeg_matte"
+
+
+def ask_matte(window: MainWindow) -> tuple[int, int, int] | None:
+    """JPEG has no alpha: ask which colour transparent areas become (None when the designer cancels)."""
+    last = QColor(str(window.settings.value(MATTE_SETTING, "#ffffff")))
+    colour = QColorDialog.getColor(last, window, "JPEG has no transparency: matte colour for transparent areas")
+    if not colour.isValid():
+        return None
+    window.settings.setValue(MATTE_SETTING, colour.name())
+    return colour.red(), colour.green(), colour.blue()
 
 
 def _provenance(version) -> dict:
@@ -55,13 +67,19 @@ class ExportActions(QObject):
         version = w.store.get_version(w.current_version_id) if w.current_version_id else None
         metadata = _provenance(version) if version is not None else {}
         image = qimage_to_array(w.canvas.image())
+        matte = (255, 255, 255)
+        if fmt == "jpeg" and w.canvas.image().hasAlphaChannel() and int(image[..., 3].min()) < 255:
+            chosen = ask_matte(w)
+            if chosen is None:
+                return
+            matte = chosen
 
         def work() -> str:
             from PIL import Image
 
             from ...store.files import atomic_write
 
-            atomic_write(Path(path), encode_with_metadata(Image.fromarray(image), fmt, metadata))
+            atomic_write(Path(path), encode_with_metadata(Image.fromarray(image), fmt, metadata, matte=matte))
             return path
 
         run_background(work, self._export_done)
@@ -88,6 +106,12 @@ class ExportActions(QObject):
             w.prompt.set_error(str(exc))
             return
         metadata = _provenance(version)
+        matte = (255, 255, 255)
+        if fmt == "jpeg" and version.format in ("png", "webp") and _stored_has_alpha(version.path):
+            chosen = ask_matte(w)
+            if chosen is None:
+                return
+            matte = chosen
 
         def work() -> str:
             from PIL import Image
@@ -95,7 +119,7 @@ class ExportActions(QObject):
             from ...store.files import atomic_write
 
             with Image.open(version.path) as img:
-                atomic_write(Path(path), encode_with_metadata(img, fmt, metadata))
+                atomic_write(Path(path), encode_with_metadata(img, fmt, metadata, matte=matte))
             return path
 
         run_background(work, self._export_done)
@@ -107,3 +131,14 @@ class ExportActions(QObject):
         else:
             w.settings.setValue("files/last_dir", str(Path(path).parent))
             w.statusBar().showMessage(f"Exported {path}", 6000)
+
+
+def _stored_has_alpha(path: Path) -> bool:
+    """Whether a stored version's file has an alpha channel (the header only; no pixels are decoded)."""
+    from PIL import Image
+
+    try:
+        with Image.open(path) as img:
+            return img.mode in ("RGBA", "LA", "PA") or "transparency" in img.info
+    except OSError:
+        return False
