@@ -99,7 +99,8 @@ def _fit_jpeg(meta: dict[str, Any]) -> dict[str, Any]:
 def has_transparency(img: Image.Image) -> bool:
     """True when some pixel is not fully opaque (PNG and WebP keep it; JPEG needs a matte)."""
     if img.mode in ("RGBA", "LA", "PA") or "transparency" in img.info:
-        return img.convert("RGBA").getchannel("A").getextrema()[0] < 255
+        low = img.convert("RGBA").getchannel("A").getextrema()[0]
+        return isinstance(low, int | float) and low < 255
     return False
 
 

@@ -185,6 +185,7 @@ class ImageCanvas(QWidget):
         self._ants.setInterval(140)
         self._ants.timeout.connect(self._march_ants)
         self._checker = _checker_brush()
+        self.paint_hooks: list = []  # callables taking the QPainter, run at the end of paintEvent
         self._doc.imageChanged.connect(self._image_changed)
         self._doc.maskChanged.connect(self._mask_changed)
         self._doc.undoStateChanged.connect(self.undoStateChanged)
@@ -1008,6 +1009,8 @@ class ImageCanvas(QWidget):
             self._paint_ring(p)
         if self._drop_hover:
             self._paint_drop_frame(p)
+        for hook in self.paint_hooks:  # overlays drawn over the image in widget coordinates (proof boxes)
+            hook(p)
         p.end()
 
     def _draw_base(self, p: QPainter, vis: QRectF) -> None:

@@ -129,7 +129,7 @@ class ExportActions(QObject):
         if error:
             w.prompt.set_error(f"Export failed: {error}. Check the folder is writable and try again.")
         else:
-            w.settings.setValue("files/last_dir", str(Path(path).parent))
+            w.settings.setValue("files/last_dir", str(Path(path or ".").parent))
             w.statusBar().showMessage(f"Exported {path}", 6000)
 
 

@@ -38,8 +38,9 @@ def run_selftest(window) -> int:
         _say(f"FAILED: {type(exc).__name__}: {exc}")
         code = 1
     window.close()
-    QTimer.singleShot(0, app.quit)
-    app.processEvents()
+    if app is not None:
+        QTimer.singleShot(0, app.quit)
+        app.processEvents()
     return code
 
 
@@ -108,7 +109,7 @@ def _local_tools() -> str:
     """OCR and Remove Background in this install, on a worker thread while the window stays live."""
     import threading
 
-    from ..jobs.selfcheck import check_local_tools
+    from ...jobs.selfcheck import check_local_tools
 
     result: list[str] = []
 
