@@ -125,3 +125,18 @@ def test_remove_background_shows_a_checkerboard_png_keeps_alpha_and_jpeg_asks_fo
     window.actionExport.trigger()
     qtbot.wait(300)
     assert not other.exists()
+
+
+def test_generate_for_cutout_keys_the_flat_colour_out(qtbot, window):
+    window.prompt.set_prompt("a ceramic mug")
+    window.prompt.stream_check.setChecked(False)
+    with qtbot.waitSignal(window.jobs.jobSucceeded, timeout=JOB_TIMEOUT_MS) as blocker:
+        window.cutout_actions.actionGenerateForCutout.trigger()
+    version = blocker.args[1].versions[0]
+    assert "#00B140" in version.prompt and "flat" in version.prompt
+    qtbot.waitUntil(lambda: bool(window.source.path) and "cutout-" in window.source.path, timeout=JOB_TIMEOUT_MS)
+    assert window.source.version_id == version.id  # the keyed picture continues from the version it came from
+    with Image.open(window.source.path) as img:
+        alpha = np.asarray(img.getchannel("A"))
+        assert img.mode == "RGBA" and alpha[2, 2] == 0 and alpha.max() == 255
+    assert window.canvas.image().hasAlphaChannel()

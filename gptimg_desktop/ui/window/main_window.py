@@ -55,6 +55,7 @@ from ..jobs.jobs_view import JobsView
 from ..ledger import bundle_actions
 from ..prompt.prompt_panel import PromptPanel, PromptSettings
 from ..references.reference_tray import ReferenceTray
+from .cutout_actions import CutoutActions
 from .export_actions import ExportActions
 from .image_actions import ImageActions
 from .proof_actions import ProofActions
@@ -136,6 +137,7 @@ class MainWindow(QMainWindow):
         self._update_totals()
         self.history.refresh()
         self.proof_actions = ProofActions(self)  # text proofing: badges, boxes, Fix text (issue 15)
+        self.cutout_actions = CutoutActions(self)  # Image → Generate for Cutout (issue 15)
 
     # ------------------------------------------------------------------ construction
     def _build_widgets(self, demo: bool, provider_label: str) -> None:
