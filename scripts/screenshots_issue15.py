@@ -35,10 +35,13 @@ def wait(app, predicate, timeout=240.0):
 def main() -> int:
     scratch = Path(tempfile.mkdtemp(prefix="gptimg-shots-"))
     os.environ["GPTIMG_HOME"] = str(scratch / "home")
+    import importlib
+
     import numpy as np
     from PIL import Image
-    from posters import coffee_poster
-    from test_core_cutout import mug_mask, photo
+
+    coffee_poster = importlib.import_module("posters").coffee_poster  # tests/ helpers, on sys.path above
+    cutout_photos = importlib.import_module("test_core_cutout")
 
     from gptimg_desktop.app import create_window, ensure_app
 
@@ -61,7 +64,7 @@ def main() -> int:
     window.bottom_tabs.setCurrentWidget(window.history)
     window.canvas.fit_to_window()
     proofs = window.proof_actions
-    proofs.controller.proof(window.current_version_id,
+    proofs.controller.proof(str(window.current_version_id),
                             ["SUMMER SALE", "Fresh coffee every morning", "Open daily 7am"])
     wait(app, lambda: proofs.view.summary is not None)
     proofs.view.badge.setChecked(True)
@@ -72,7 +75,7 @@ def main() -> int:
     window.grab().save(str(out / "proof-on-canvas.png"))
 
     product = scratch / "mug.png"
-    photo("gradient", mug_mask(), colour=(40, 110, 190)).resize((960, 720), Image.Resampling.LANCZOS).save(product)
+    cutout_photos.photo("gradient", cutout_photos.mug_mask(), colour=(40, 110, 190)).resize((960, 720), Image.Resampling.LANCZOS).save(product)
     window.open_image(str(product))
     wait(app, lambda: window.source.path == str(product))
     window.actionCutout.trigger()
@@ -82,9 +85,9 @@ def main() -> int:
         app.processEvents()
         time.sleep(0.02)
     window.grab().save(str(out / "cutout-checkerboard.png"))
-    alpha = np.asarray(Image.open(window.source.path).getchannel("A"))
+    alpha = np.asarray(Image.open(str(window.source.path)).getchannel("A"))
     print(f"cutout: {alpha.mean() / 255:.0%} subject", flush=True)
-    window.services.close()
+    getattr(window, "services").close()  # noqa: B009 (set on the window by create_window)
     return 0
 
 
