@@ -38,6 +38,7 @@ class ProofController(QObject):
         super().__init__(parent)
         self.store = store
         self._summaries: dict[str, ProofSummary] = {}
+        self._looked_up: set[str] = set()  # versions whose stored proof was read already (found or not)
         self._running: set[str] = set()
 
     def is_running(self, version_id: str) -> bool:
@@ -46,17 +47,17 @@ class ProofController(QObject):
     def summary(self, version_id: str | None) -> ProofSummary | None:
         if not version_id:
             return None
-        if version_id not in self._summaries:
-            found = proof_records.proof_summary(self.store, version_id)
-            if found is None:
-                return None
-            self._summaries[version_id] = found
-        return self._summaries[version_id]
+        if version_id not in self._summaries and version_id not in self._looked_up:
+            self.summaries([version_id])
+        return self._summaries.get(version_id)
 
     def summaries(self, version_ids: list[str]) -> dict[str, ProofSummary]:
-        missing = [v for v in version_ids if v not in self._summaries]
+        """The stored proofs of these versions; each version is read from the history once (a 10,000-version
+        history reloads without 20 queries every time)."""
+        missing = [v for v in version_ids if v not in self._summaries and v not in self._looked_up]
         if missing:
             self._summaries.update(proof_records.proof_summaries(self.store, missing))
+            self._looked_up.update(missing)
         return {v: self._summaries[v] for v in version_ids if v in self._summaries}
 
     def should_auto_proof(self, prompt: str) -> bool:
