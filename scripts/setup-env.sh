@@ -10,7 +10,8 @@ venv="${GPTIMG_VENV:-$here/.venv}"
 # Qt's offscreen/xcb platforms link these; fonts-dejavu-core or every glyph is an empty box.
 qt_debs="libgl1 libegl1 libxkbcommon0 libxkbcommon-x11-0 libfontconfig1 libglib2.0-0 libdbus-1-3 fonts-dejavu-core \
 libxcb-cursor0 libxcb-icccm4 libxcb-keysyms1 libxcb-render-util0 libxcb-shape0"
-test_debs="xvfb xauth gnome-keyring dbus binutils desktop-file-utils appstream"
+# fonts-wqy-microhei: the proofing tests render Chinese posters and need a CJK font.
+test_debs="xvfb xauth gnome-keyring dbus binutils desktop-file-utils appstream fonts-wqy-microhei"
 debs="$qt_debs"
 [ "$extra" = app ] || debs="$debs $test_debs"
 

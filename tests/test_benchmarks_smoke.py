@@ -11,7 +11,7 @@ import re
 
 import pytest
 
-from benchmarks import _util, bench_canvas, bench_history, bench_pipeline, bench_selection, bench_startup, run  # noqa: F401
+from benchmarks import _util, bench_canvas, bench_history, bench_pipeline, bench_proof, bench_selection, bench_startup, run  # noqa: F401
 
 LINE = re.compile(r"^BENCH (\S+) (\S+) (\S+) target (<=|>=)(\S+) (ok|MISS)$")
 
@@ -29,10 +29,10 @@ def test_every_figure_of_the_issue_is_registered_once():
         "cli_history_json_10000", "startup_warm_first_window", "peak_rss_4k_session",
         "selection_magic_wand_3840x2160", "selection_magic_wand_global_3840x2160", "selection_color_range_3840x2160",
         "selection_color_range_contiguous_3840x2160", "selection_magic_wand_speedup_vs_numpy_pass",
-        "selection_color_range_speedup_vs_numpy_pass",
+        "selection_color_range_speedup_vs_numpy_pass", "proof_poster_1536x1024",
     }
     assert set(names) == expected
-    assert {b.group for b in _util.REGISTRY} == {"canvas", "jobs", "prepare", "client", "history", "startup", "selection"}
+    assert {b.group for b in _util.REGISTRY} == {"canvas", "jobs", "prepare", "client", "history", "startup", "selection", "proof"}
 
 
 @pytest.mark.parametrize(

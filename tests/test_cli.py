@@ -138,7 +138,7 @@ def test_edit_with_sixteen_images(run_cli, tmp_path):
     [
         (("generate", "x", "--size", "1000x1000"), "992x992 or 1008x1008"),
         (("generate", "x", "--model", "dall-e-3"), "gpt-image-2"),
-        (("generate", "x", "--background", "transparent"), "Cutout"),
+        (("generate", "x", "--background", "transparent"), "--for-cutout"),
         (("generate", "x", "-n", "11"), "between 1 and 10"),
         (("generate", ""), "prompt is empty"),
         (("edit", "x", "--image", "/nonexistent.png"), "no such file"),

@@ -475,7 +475,9 @@ def test_cutout_makes_a_plain_backdrop_transparent_and_keeps_the_product():
     img = Image.fromarray(np.clip(base, 0, 255).astype(np.uint8))
     draw = ImageDraw.Draw(img)
     draw.ellipse((100, 50, 220, 190), fill=(180, 30, 40))  # the product
-    draw.rectangle((140, 105, 180, 135), fill=(240, 240, 240))  # a white label, backdrop-coloured
+    # A pale label close to the backdrop's colour. (One identical to the backdrop reads as a hole through the
+    # product since issue 15, like the space inside a mug's handle: see tests/test_core_cutout.py.)
+    draw.rectangle((140, 105, 180, 135), fill=(250, 248, 244))
     draw.rectangle((20, 200, 22, 202), fill=(60, 60, 60))  # a dust speck
     draw.rectangle((250, 200, 290, 239), fill=(20, 60, 160))  # a second, smaller item touching the edge
 
@@ -486,7 +488,7 @@ def test_cutout_makes_a_plain_backdrop_transparent_and_keeps_the_product():
     edge = np.concatenate([alpha[0], alpha[-1, :240], alpha[:, 0], alpha[:, -1]])
     assert edge.max() == 0
     assert alpha[120, 110] == 255 and alpha[70, 160] == 255  # product body
-    assert alpha[120, 160] == 255  # the white label inside the product stays
+    assert alpha[120, 160] == 255  # the pale label inside the product stays
     assert alpha[201, 21] == 0  # the speck is dropped
     assert alpha[220, 270] == 255  # the second item is kept
     assert alpha[20:40, 20:80].max() == 0

@@ -183,6 +183,10 @@ def test_pyinstaller_onedir_build_runs_its_selftest(tmp_path):
     assert not [f for f in files if "libqgtk3" in f or "libqwayland" in f or "/translations/" in f or "/tls/" in f]
     assert "_internal/gptimg_desktop/resources/icons/app-256.png" in files
     assert not [p for p in app_dir.rglob("*") if p.is_symlink() and not p.exists()], "dangling symlinks"
+    # The OCR runtime and its models ride along (text proofing works offline), and the bundle stays under 400 MB.
+    assert [f for f in files if f.endswith("PP-OCRv6_rec_small.onnx")], "the OCR models are missing"
+    size_mb = sum(p.stat().st_size for p in app_dir.rglob("*") if p.is_file() and not p.is_symlink()) / 2**20
+    assert size_mb < 400, f"the bundle is {size_mb:.0f} MB"
 
     run_env = {k: v for k, v in os.environ.items() if not k.startswith(("OPENAI_", "AZURE_OPENAI_"))}
     run_env.update(QT_QPA_PLATFORM="offscreen", GPTIMG_HOME=str(tmp_path / "home"),
@@ -197,3 +201,4 @@ def test_pyinstaller_onedir_build_runs_its_selftest(tmp_path):
     output = selftest.stdout + selftest.stderr
     assert selftest.returncode == 0, output[-4000:]
     assert "selftest:" in output and "OK" in output, output[-4000:]
+    assert "OCR read 'PROOF'" in output, output[-4000:]

@@ -172,7 +172,7 @@ def test_expand_cutout_and_use_as_reference_from_the_image_menu(qtbot, window, m
     assert window.tray.references()[0].path != path
 
     window.prompt.cutoutRequested.emit()
-    assert "Cut Out Background" in window.statusBar().currentMessage()
+    assert "Remove Background" in window.statusBar().currentMessage()
     messages = []
     window.statusBar().messageChanged.connect(messages.append)
     window.actionCutout.trigger()

@@ -26,7 +26,7 @@ EXIT_OK, EXIT_FAILED, EXIT_REFUSED = 0, 1, 2
 
 # Command families that live in their own modules of this package. Each module has
 # `register(sub) -> dict[str, handler]`: it adds its parsers and returns its handlers by command name.
-FEATURE_COMMANDS: tuple[str, ...] = ("jobs", "sets", "batch")
+FEATURE_COMMANDS: tuple[str, ...] = ("jobs", "sets", "batch", "proof")
 PRICES_SETTING = "prices"
 
 
@@ -50,7 +50,8 @@ def _request_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("-n", type=int, default=1, help="number of images, 1-10")
     p.add_argument("--format", dest="output_format", default="png", help="png, jpeg or webp")
     p.add_argument("--compression", type=int, default=None, help="0-100, jpeg/webp only")
-    p.add_argument("--background", default="auto", help="auto, opaque (transparent: see --transparent-preview)")
+    p.add_argument("--background", default="auto",
+                   help="auto, opaque or transparent (gpt-image-2: only with --transparent-preview)")
     p.add_argument("--transparent-preview", action="store_true",
                    help="allow background=transparent on models where it is a preview")
     p.add_argument("--moderation", default="auto", help="auto or low")
@@ -72,6 +73,9 @@ def build_parser() -> argparse.ArgumentParser:
     gen = sub.add_parser("generate", help="make new images from a prompt")
     gen.add_argument("prompt")
     _request_options(gen)
+    from .proof import add_generate_options
+
+    add_generate_options(gen)  # --for-cutout
 
     edit = sub.add_parser("edit", help="edit one or more images, optionally through a mask")
     edit.add_argument("prompt")
@@ -205,7 +209,11 @@ def _run_job(args, store, spec) -> int:
     records = []
     for version in outcome.versions:
         record = version_to_json(version)
-        if args.out is not None:
+        if getattr(args, "cutout_key", None) is not None:
+            from .proof import finish_for_cutout
+
+            finish_for_cutout(args, store, version, record)
+        elif args.out is not None:
             args.out.mkdir(parents=True, exist_ok=True)
             target = args.out / f"gptimg-{version.id}.{version.format}"
             shutil.copyfile(store.root / version.file, target)
@@ -225,9 +233,11 @@ def _run_job(args, store, spec) -> int:
 
 def cmd_generate(args) -> int:
     from ..jobs.pipeline import JobSpec
+    from .proof import adjust_generate
 
     store = _open_store()
     try:
+        adjust_generate(args, store)  # --for-cutout, the Settings preview switch, transparent refusals
         spec = JobSpec(request=_request_from_args(args), project=args.project)
         return _run_job(args, store, spec)
     finally:

@@ -96,10 +96,20 @@ def _fit_jpeg(meta: dict[str, Any]) -> dict[str, Any]:
     return {**meta, "prompt": prompt[:low] + "…", "prompt_truncated": True}
 
 
+def has_transparency(img: Image.Image) -> bool:
+    """True when some pixel is not fully opaque (PNG and WebP keep it; JPEG needs a matte)."""
+    if img.mode in ("RGBA", "LA", "PA") or "transparency" in img.info:
+        low = img.convert("RGBA").getchannel("A").getextrema()[0]
+        return isinstance(low, int | float) and low < 255
+    return False
+
+
 def encode_with_metadata(img: Image.Image, fmt: str, metadata: dict[str, Any], quality: int = 92,
-                         icc_profile: bytes | None = None) -> bytes:
+                         icc_profile: bytes | None = None, matte: tuple[int, int, int] = (255, 255, 255)) -> bytes:
     """Encode ``img`` as ``fmt`` with the prompt, model, size, quality and parent embedded (and ``icc_profile``,
-    when an export preset converted the pixels to a colour space and must say which)."""
+    when an export preset converted the pixels to a colour space and must say which).
+
+    PNG and WebP keep the alpha channel; JPEG has none, so transparent pixels are laid on ``matte``."""
     buf = io.BytesIO()
     extra: dict[str, Any] = {"icc_profile": icc_profile} if icc_profile else {}
     meta = {k: v for k, v in metadata.items() if v is not None}
@@ -112,8 +122,9 @@ def encode_with_metadata(img: Image.Image, fmt: str, metadata: dict[str, Any], q
         img.save(buf, "PNG", pnginfo=info, compress_level=6, **extra)
         return buf.getvalue()
     if fmt == "jpeg" and img.mode not in ("RGB", "L"):
-        background = Image.new("RGB", img.size, (255, 255, 255))
-        background.paste(img, mask=img.getchannel("A") if "A" in img.getbands() else None)
+        rgba = img.convert("RGBA")
+        background = Image.new("RGB", img.size, tuple(matte))
+        background.paste(rgba, mask=rgba.getchannel("A"))
         img = background
     # WebP chunks have no such limit, so WebP keeps the whole prompt.
     embedded = _fit_jpeg(meta) if fmt == "jpeg" else meta

@@ -37,8 +37,20 @@ def palette(rng: np.random.Generator, count: int = 4) -> np.ndarray:
     return np.array(colours, dtype=np.float32)
 
 
+_KEY_BACKDROP = re.compile(r"solid [a-z]+ \((#[0-9A-Fa-f]{6})\) background")
+
+
 def generate(prompt: str, width: int, height: int, index: int = 0, transparent: bool = False) -> Image.Image:
-    """A new picture for ``prompt``: RGB, or RGBA with a clear background when ``transparent``."""
+    """A new picture for ``prompt``: RGB, or RGBA with a clear background when ``transparent``.
+
+    A prompt asking for a flat key-colour backdrop ("Generate for cutout") gets the subject on that colour.
+    """
+    key = _KEY_BACKDROP.search(prompt)
+    if key and not transparent:
+        subject = generate(prompt, width, height, index, transparent=True)
+        flat = Image.new("RGB", subject.size, key.group(1))
+        flat.paste(subject, mask=subject.getchannel("A"))
+        return flat
     rng = prompt_rng(prompt, index, "generate")
     colours = palette(rng)
     sw, sh = _work_size(width, height)
@@ -60,7 +72,7 @@ def generate(prompt: str, width: int, height: int, index: int = 0, transparent: 
     img = _upscale(rgb, width, height)
     _draw_shapes(img, rng, colours)
     if transparent:
-        mask = Image.fromarray((alpha * 255).astype(np.uint8), "L").resize((width, height), Image.BILINEAR)
+        mask = Image.fromarray((alpha * 255).astype(np.uint8), "L").resize((width, height), Image.Resampling.BILINEAR)
         img.putalpha(mask)
     _draw_headline(img, prompt)
     _draw_caption(img, prompt)
@@ -110,7 +122,7 @@ def edit(
     colours = palette(rng)
     source = base.convert("RGBA" if transparent else "RGB")
     if source.size != (width, height):
-        source = source.resize((width, height), Image.BICUBIC)
+        source = source.resize((width, height), Image.Resampling.BICUBIC)
     rgb = source.convert("RGB") if transparent else source
     tint = colours[0]
     if references:
@@ -146,7 +158,7 @@ def partials(final: Image.Image, count: int) -> Iterator[Image.Image]:
     for i in range(count):
         divisor = 2 ** (count - i + 2)  # 32, 16, 8 for three partials
         small = final.reduce(min(divisor, width, height))  # box filter: fast at any size
-        yield small.resize((width, height), Image.BILINEAR)
+        yield small.resize((width, height), Image.Resampling.BILINEAR)
 
 
 def encode(img: Image.Image, output_format: str, compression: int | None = None) -> bytes:
@@ -171,7 +183,7 @@ def _work_size(width: int, height: int) -> tuple[int, int]:
 
 def _upscale(rgb: np.ndarray, width: int, height: int) -> Image.Image:
     small = Image.fromarray(np.clip(rgb, 0, 255).astype(np.uint8), "RGB")
-    return small.resize((width, height), Image.BICUBIC)
+    return small.resize((width, height), Image.Resampling.BICUBIC)
 
 
 def _draw_shapes(img: Image.Image, rng: np.random.Generator, colours: np.ndarray) -> None:
@@ -223,13 +235,13 @@ def _edit_area(mask: Image.Image, width: int, height: int) -> Image.Image:
     """An L image, 255 where the mask is fully transparent (the area to edit) and 0 elsewhere."""
     alpha = mask.convert("RGBA").getchannel("A")
     if alpha.size != (width, height):
-        alpha = alpha.resize((width, height), Image.NEAREST)
+        alpha = alpha.resize((width, height), Image.Resampling.NEAREST)
     return alpha.point([255] + [0] * 255)
 
 
 def _mean_colour(images: tuple[Image.Image, ...]) -> np.ndarray:
     means = [
-        np.asarray(img.convert("RGB").resize((16, 16), Image.BILINEAR), dtype=np.float32).mean(axis=(0, 1))
+        np.asarray(img.convert("RGB").resize((16, 16), Image.Resampling.BILINEAR), dtype=np.float32).mean(axis=(0, 1))
         for img in images
     ]
     return np.mean(means, axis=0)

@@ -261,6 +261,32 @@ def _migrate_recovery_and_usage_notes(conn: sqlite3.Connection) -> None:
     conn.execute("ALTER TABLE ledger ADD COLUMN usage_note TEXT")
 
 
+def _migrate_add_proofs(conn: sqlite3.Connection) -> None:
+    """Text proofing (issue 15): OCR readings cached per version and engine, and each version's latest proof.
+    Independent of other migrations: new tables only, created only if missing."""
+    conn.execute(
+        """CREATE TABLE IF NOT EXISTS ocr_readings (
+            version_id TEXT NOT NULL REFERENCES versions(id) ON DELETE CASCADE,
+            engine TEXT NOT NULL,
+            readings_json TEXT NOT NULL,
+            created_at TEXT NOT NULL,
+            PRIMARY KEY (version_id, engine)
+        )"""
+    )
+    conn.execute(
+        """CREATE TABLE IF NOT EXISTS proofs (
+            version_id TEXT PRIMARY KEY REFERENCES versions(id) ON DELETE CASCADE,
+            expected_json TEXT NOT NULL,
+            strict INTEGER NOT NULL DEFAULT 0,
+            ok INTEGER NOT NULL,
+            problems INTEGER NOT NULL,
+            score REAL NOT NULL,
+            report_json TEXT NOT NULL,
+            created_at TEXT NOT NULL
+        )"""
+    )
+
+
 # MIGRATIONS[i] upgrades a database at user_version i to i + 1. Append only.
 MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [
     _migrate_to_v1,
@@ -269,6 +295,7 @@ MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [
     _migrate_recovery_and_usage_notes,
     _migrate_sets,
     _migrate_batches,
+    _migrate_add_proofs,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 

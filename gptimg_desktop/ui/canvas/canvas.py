@@ -130,6 +130,7 @@ class ImageCanvas(CanvasPainting):
         self._ants.setInterval(140)
         self._ants.timeout.connect(self._march_ants)
         self._checker = _checker_brush()
+        self.paint_hooks = []
         self._outline_ants = QTimer(self)  # marches the ants of the "outline" mask display
         self._outline_ants.setInterval(200)
         self._outline_ants.timeout.connect(self._march_outline)

@@ -82,6 +82,8 @@ class CanvasPainting(CanvasTools):
             self._paint_ring(p)
         if self._drop_hover:
             self._paint_drop_frame(p)
+        for hook in self.paint_hooks:  # overlays drawn over the image in widget coordinates (proof boxes)
+            hook(p)
         p.end()
 
     def _draw_base(self, p: QPainter, vis: QRectF) -> None:

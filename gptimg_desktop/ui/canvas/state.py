@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import enum
+from collections.abc import Callable
 
 import numpy as np
 from PySide6.QtCore import QPoint, QPointF, QRect, QSize, Qt, QTimer, Signal
@@ -143,6 +144,7 @@ class CanvasState(QWidget):
     _ants_phase: int
     _ants: QTimer
     _checker: QBrush
+    paint_hooks: list[Callable[[QPainter], None]]  # overlays drawn last, in widget coordinates (proof boxes)
     _outline_ants: QTimer  # marches the ants of the "outline" mask display
     _pick: PickSettings  # the magic wand's and colour range's tolerance and contiguous
     _pixels: np.ndarray | None  # RGB copy of the image for the picking tools, made on first use

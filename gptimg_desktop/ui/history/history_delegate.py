@@ -31,6 +31,7 @@ from .history_model import (
     IMAGE_FILE_ROLE,
     KIND_ROLE,
     META_ROLE,
+    PROOF_ROLE,
     STARRED_ROLE,
     TIME_ROLE,
     VERSION_ID_ROLE,
@@ -168,6 +169,9 @@ class HistoryDelegate(QStyledItemDelegate):
 
         text_left = thumb.right() + 10
         text_right = star.left() - 6
+        proof = index.data(PROOF_ROLE)
+        if proof:
+            text_right = self._paint_proof_badge(p, star, str(proof), option.font) - 6
         font = QFont(option.font)
         metrics = QFontMetrics(font)
         # In a narrow panel the prompt needs the room more than the date does.
@@ -295,6 +299,21 @@ class HistoryDelegate(QStyledItemDelegate):
                         QPointF(glyph.left() + 11, glyph.bottom() - 4), QPointF(glyph.right() - 2, glyph.bottom() - 2)])
         if missing:
             p.drawLine(QPointF(glyph.left() - 2, glyph.bottom() + 2), QPointF(glyph.right() + 2, glyph.top() - 2))
+
+    @staticmethod
+    def _paint_proof_badge(p: QPainter, star: QRect, text: str, font: QFont) -> int:
+        """The text proof's pill left of the star: green ✓, or red with the number of problems. Returns its left."""
+        bold = QFont(font)
+        bold.setBold(True)
+        width = max(20, QFontMetrics(bold).horizontalAdvance(text) + 10)
+        pill = QRectF(star.left() - width - 4, star.center().y() - 9, width, 18)
+        p.setPen(Qt.PenStyle.NoPen)
+        p.setBrush(QColor(Colors.success if text == "✓" else Colors.error))
+        p.drawRoundedRect(pill, 9, 9)
+        p.setPen(QColor("#ffffff"))
+        p.setFont(bold)
+        p.drawText(pill, Qt.AlignmentFlag.AlignCenter, text)
+        return int(pill.left())
 
     @staticmethod
     def _paint_star(p: QPainter, rect: QRect, starred: bool, emphasised: bool) -> None:

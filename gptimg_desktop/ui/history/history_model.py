@@ -28,6 +28,7 @@ IMAGE_FILE_ROLE = Qt.ItemDataRole.UserRole + 7  # thumbnail (or image) path rela
 DAY_SUMMARY_ROLE = Qt.ItemDataRole.UserRole + 8  # "12 versions · 720 cr" on a day header
 HAS_PARENT_ROLE = Qt.ItemDataRole.UserRole + 9
 TIME_ROLE = Qt.ItemDataRole.UserRole + 10  # "14:32" (or "3 May 14:32" in the tree for other days)
+PROOF_ROLE = Qt.ItemDataRole.UserRole + 20  # the text proof's badge: "✓", the number of problems, or None
 
 _NO_PARENT = -1
 _VERSION_FLAGS = Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable
@@ -95,6 +96,7 @@ class HistoryModel(QAbstractItemModel):
         self._today = today or _dt.date.today
         self._mode = TREE
         self._rows: list[Any] = []
+        self._proof_badges: dict[str, str] = {}  # by version id; kept across reloads
         self._pos: dict[str, int] = {}
         self._parent: list[int] = []
         self._children: list[list[int]] = []
@@ -261,6 +263,14 @@ class HistoryModel(QAbstractItemModel):
         index = self.index_for(version_id)
         self.dataChanged.emit(index, index, [STARRED_ROLE, Qt.ItemDataRole.AccessibleTextRole])
 
+    def set_proof_badges(self, badges: dict[str, str]) -> None:
+        """Show proof badges ("✓" or a count) on these versions' rows."""
+        self._proof_badges.update(badges)
+        for version_id in badges:
+            index = self.index_for(version_id)
+            if index.isValid():
+                self.dataChanged.emit(index, index, [PROOF_ROLE])
+
     def _node(self, index: _Index) -> int:
         return index.internalId() if index.isValid() else -1
 
@@ -334,6 +344,8 @@ class HistoryModel(QAbstractItemModel):
             return "version"
         if role == STARRED_ROLE:
             return bool(row[8])
+        if role == PROOF_ROLE:
+            return self._proof_badges.get(row[0])
         if role == META_ROLE:
             return meta_text(row[3], row[4], row[5], row[6], row[7])
         if role == DEPTH_ROLE:

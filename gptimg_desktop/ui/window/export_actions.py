@@ -9,7 +9,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QObject
-from PySide6.QtWidgets import QFileDialog
+from PySide6.QtGui import QColor
+from PySide6.QtWidgets import QColorDialog, QFileDialog
 
 from ...core.export_presets import ExportPreset, apply_preset
 from ...editor.background import run_background
@@ -20,6 +21,17 @@ if TYPE_CHECKING:
     from .main_window import MainWindow
 
 EXPORT_FILTER = "PNG (*.png);;JPEG (*.jpg *.jpeg);;WebP (*.webp)"
+MATTE_SETTING = "export/jpeg_matte"
+
+
+def ask_matte(window: MainWindow) -> tuple[int, int, int] | None:
+    """JPEG has no alpha: ask which colour transparent areas become (None when the designer cancels)."""
+    last = QColor(str(window.settings.value(MATTE_SETTING, "#ffffff")))
+    colour = QColorDialog.getColor(last, window, "JPEG has no transparency: matte colour for transparent areas")
+    if not colour.isValid():
+        return None
+    window.settings.setValue(MATTE_SETTING, colour.name())
+    return colour.red(), colour.green(), colour.blue()
 
 
 def _provenance(version) -> dict:
@@ -73,6 +85,12 @@ class ExportActions(QObject):
         version = w.store.get_version(w.current_version_id) if w.current_version_id else None
         metadata = _provenance(version) if version is not None else {}
         image = qimage_to_array(w.canvas.image())
+        matte = (255, 255, 255)
+        if fmt == "jpeg" and w.canvas.image().hasAlphaChannel() and int(image[..., 3].min()) < 255:
+            chosen = ask_matte(w)
+            if chosen is None:
+                return
+            matte = chosen
 
         def work() -> str:
             from PIL import Image
@@ -81,10 +99,11 @@ class ExportActions(QObject):
 
             pixels = Image.fromarray(image)
             if preset is None:
-                atomic_write(Path(path), encode_with_metadata(pixels, fmt, metadata))
+                atomic_write(Path(path), encode_with_metadata(pixels, fmt, metadata, matte=matte))
                 return path
             out, icc = apply_preset(pixels, preset)
-            atomic_write(Path(path), encode_with_metadata(out, fmt, metadata, preset.quality, icc_profile=icc))
+            atomic_write(Path(path), encode_with_metadata(out, fmt, metadata, preset.quality, icc_profile=icc,
+                                                                matte=matte))
             return path
 
         run_background(work, self._export_done)
@@ -111,6 +130,12 @@ class ExportActions(QObject):
             w.prompt.set_error(str(exc))
             return
         metadata = _provenance(version)
+        matte = (255, 255, 255)
+        if fmt == "jpeg" and version.format in ("png", "webp") and _stored_has_alpha(version.path):
+            chosen = ask_matte(w)
+            if chosen is None:
+                return
+            matte = chosen
 
         def work() -> str:
             from PIL import Image
@@ -118,7 +143,7 @@ class ExportActions(QObject):
             from ...store.files import atomic_write
 
             with Image.open(version.path) as img:
-                atomic_write(Path(path), encode_with_metadata(img, fmt, metadata))
+                atomic_write(Path(path), encode_with_metadata(img, fmt, metadata, matte=matte))
             return path
 
         run_background(work, self._export_done)
@@ -130,3 +155,14 @@ class ExportActions(QObject):
         elif path:
             LAST_DIR.write(w.settings, str(Path(path).parent))
             w.statusBar().showMessage(f"Exported {path}", 6000)
+
+
+def _stored_has_alpha(path: Path) -> bool:
+    """Whether a stored version's file has an alpha channel (the header only; no pixels are decoded)."""
+    from PIL import Image
+
+    try:
+        with Image.open(path) as img:
+            return img.mode in ("RGBA", "LA", "PA") or "transparency" in img.info
+    except OSError:
+        return False

@@ -47,7 +47,7 @@ class ImageActions(QObject):
 
     def cutout_offer(self) -> None:
         self.window.statusBar().showMessage(
-            "After the result arrives, use Image → Cut Out Background to make its background transparent.", 8000
+            "Use Image → Generate for Cutout (any model), or Image → Remove Background after the result arrives.", 8000
         )
 
     def cutout(self) -> None:

@@ -69,8 +69,10 @@ from ..jobs.jobs_view import JobsView
 from ..ledger import bundle_actions
 from ..prompt.prompt_panel import PromptPanel, PromptSettings
 from ..references.reference_tray import ReferenceTray
+from .cutout_actions import CutoutActions
 from .export_actions import ExportActions
 from .image_actions import ImageActions
+from .proof_actions import ProofActions
 from .workspace import PanelToggle, RecentFiles, ToolActions, build_tool_strip
 
 log = logging.getLogger("gptimg.ui")
@@ -156,6 +158,8 @@ class MainWindow(QMainWindow):
         self._update_mode()
         self._update_totals()
         self.history.refresh()
+        self.proof_actions = ProofActions(self)  # text proofing: badges, boxes, Fix text (issue 15)
+        self.cutout_actions = CutoutActions(self)  # Image → Generate for Cutout (issue 15)
 
     # ------------------------------------------------------------------ construction
     def _build_widgets(self, demo: bool, provider_label: str) -> None:
@@ -298,7 +302,7 @@ class MainWindow(QMainWindow):
         self.actionToggleMask.setChecked(True)
         self.actionExpandCanvas = a(self, "actionExpandCanvas", "Expand Canvas…", "Ctrl+Alt+C",
                                     tip="Grow the canvas for background extension; the new area is masked")
-        self.actionCutout = a(self, "actionCutout", "Cut Out Background (local)", tip="Make the background transparent locally")
+        self.actionCutout = a(self, "actionCutout", "Remove Background", tip="Make the background transparent locally")
         self.actionUseAsReference = a(self, "actionUseAsReference", "Use as Reference",
                                       tip="Add the current image to the reference tray")
         self.actionCompare = a(self, "actionCompare", "Compare with Parent", "Ctrl+K", True,

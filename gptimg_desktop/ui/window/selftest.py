@@ -96,8 +96,33 @@ def _script(window) -> int:
     if not canvas.has_mask():
         _say("FAILED: the mask did not survive the edit")
         return 1
+    tools = _local_tools()
+    if tools.startswith("FAILED"):
+        _say(tools)
+        return 1
+    _say(tools)
     _say(f"masked edit stored as {versions[0].id} (parent {versions[0].parent_id}); OK")
     return 0
+
+
+def _local_tools() -> str:
+    """OCR and Remove Background in this install, on a worker thread while the window stays live."""
+    import threading
+
+    from ...jobs.selfcheck import check_local_tools
+
+    result: list[str] = []
+
+    def work() -> None:
+        try:
+            result.append(check_local_tools())
+        except Exception as exc:  # reported as one line
+            result.append(f"FAILED: local tools: {type(exc).__name__}: {exc}")
+
+    threading.Thread(target=work, daemon=True).start()
+    if not _wait(lambda: bool(result)):
+        return "FAILED: local tools timed out"
+    return result[0]
 
 
 if __name__ == "__main__":  # pragma: no cover
