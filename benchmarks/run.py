@@ -30,7 +30,15 @@ for _var in ("NO_PROXY", "no_proxy"):  # loopback never goes through a proxy tha
 if str(HERE.parent) not in sys.path:
     sys.path.insert(0, str(HERE.parent))
 
-from benchmarks import bench_canvas, bench_history, bench_jobs, bench_pipeline, bench_proof, bench_selection, bench_startup  # noqa: E402, F401 (they register themselves)
+from benchmarks import (  # noqa: E402, F401 (they register themselves)
+    bench_canvas,
+    bench_history,
+    bench_jobs,
+    bench_pipeline,
+    bench_proof,
+    bench_selection,
+    bench_startup,
+)
 from benchmarks._util import REGISTRY, Context, format_line, machine, machine_line  # noqa: E402
 
 

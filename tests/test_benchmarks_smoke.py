@@ -11,7 +11,16 @@ import re
 
 import pytest
 
-from benchmarks import _util, bench_canvas, bench_history, bench_pipeline, bench_proof, bench_selection, bench_startup, run  # noqa: F401
+from benchmarks import (  # noqa: F401
+    _util,
+    bench_canvas,
+    bench_history,
+    bench_pipeline,
+    bench_proof,
+    bench_selection,
+    bench_startup,
+    run,
+)
 
 LINE = re.compile(r"^BENCH (\S+) (\S+) (\S+) target (<=|>=)(\S+) (ok|MISS)$")
 

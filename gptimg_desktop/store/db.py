@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as _dt
+import os
 import sqlite3
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -28,6 +29,32 @@ class HistoryConnection(sqlite3.Connection):
 
 class DatabaseTooNew(RuntimeError):
     """history.db was written by a newer version of the app, which this version cannot read safely."""
+
+
+class StoreUnavailable(RuntimeError):
+    """The history can't be opened or written right now; the message is one plain sentence saying what to do."""
+
+
+def describe_store_error(exc: BaseException, path: Path) -> str | None:
+    """One plain sentence for the ways opening or writing the history fails on a real machine, else None."""
+    folder = Path(path).parent
+    text = str(exc).lower()
+    if isinstance(exc, sqlite3.OperationalError) and ("locked" in text or "busy" in text):
+        return ("The history database is busy: another gptimg or the editor is writing to it. "
+                "Try again in a moment.")
+    if Path(path).is_dir():
+        return f"{path} is a folder, not a history database; move it aside (or set GPTIMG_HOME) and try again."
+    if isinstance(exc, PermissionError) or "readonly" in text or "read-only" in text or (
+        isinstance(exc, OSError) and getattr(exc, "errno", None) == 30
+    ):
+        return (f"The data folder {folder} is read-only, so the history can't be saved; make it writable "
+                "or set GPTIMG_HOME to a folder you can write to.")
+    if (isinstance(exc, OSError) and getattr(exc, "errno", None) == 28) or "disk is full" in text:
+        return f"The disk holding {folder} is full; free some space and try again."
+    if isinstance(exc, sqlite3.OperationalError) and "unable to open" in text:
+        return (f"The history database in {folder} can't be opened; check that the folder exists and that "
+                "you can write to it, or set GPTIMG_HOME.")
+    return None
 
 
 def utc_timestamp(moment: _dt.datetime | None = None) -> str:
@@ -147,6 +174,14 @@ def _migrate_to_v2(conn: sqlite3.Connection) -> None:
     conn.execute("ALTER TABLE jobs ADD COLUMN owner_started TEXT")
 
 
+def _migrate_recovery_and_usage_notes(conn: sqlite3.Connection) -> None:
+    """How often finishing a saved paid answer was tried and why it was given up; why a cost is not the
+    provider's own figure (estimated: the answer had no usage; capped: the usage it reported can't be real)."""
+    conn.execute("ALTER TABLE jobs ADD COLUMN recovery_attempts INTEGER NOT NULL DEFAULT 0")
+    conn.execute("ALTER TABLE jobs ADD COLUMN recovery_gave_up TEXT")
+    conn.execute("ALTER TABLE ledger ADD COLUMN usage_note TEXT")
+
+
 def _migrate_sets(conn: sqlite3.Connection) -> None:
     """Sets made from one template and brief, and their items (see store/sets.py); new tables only."""
     conn.execute(
@@ -253,14 +288,6 @@ def _migrate_original_kind(conn: sqlite3.Connection) -> None:
         conn.execute("PRAGMA writable_schema = OFF")
 
 
-def _migrate_recovery_and_usage_notes(conn: sqlite3.Connection) -> None:
-    """How often finishing a saved paid answer was tried and why it was given up; why a cost is not the
-    provider's own figure (estimated: the answer had no usage; capped: the usage it reported can't be real)."""
-    conn.execute("ALTER TABLE jobs ADD COLUMN recovery_attempts INTEGER NOT NULL DEFAULT 0")
-    conn.execute("ALTER TABLE jobs ADD COLUMN recovery_gave_up TEXT")
-    conn.execute("ALTER TABLE ledger ADD COLUMN usage_note TEXT")
-
-
 def _migrate_add_proofs(conn: sqlite3.Connection) -> None:
     """Text proofing (issue 15): OCR readings cached per version and engine, and each version's latest proof.
     Independent of other migrations: new tables only, created only if missing."""
@@ -334,18 +361,50 @@ def open_db(path: Path) -> HistoryConnection:
     The connection may be used from any thread, one at a time: callers serialise access with a lock.
     """
     path = Path(path)
-    recovered_from = _move_aside(path) if path.exists() and _is_damaged(path) else None
-    conn = _connect(path)
+    if path.is_dir():
+        raise StoreUnavailable(describe_store_error(IsADirectoryError(str(path)), path) or str(path))
+    try:
+        recovered_from = _move_aside(path) if path.exists() and _is_damaged(path) else None
+        _create_private(path)
+        conn = _connect(path)
+    except (sqlite3.OperationalError, OSError) as exc:
+        message = describe_store_error(exc, path)
+        if message is None:
+            raise
+        raise StoreUnavailable(message) from None
     conn.recovered_from = recovered_from
     try:
         conn.execute("PRAGMA synchronous = NORMAL")  # with WAL: durable except for the last commits on power loss
         conn.execute("PRAGMA foreign_keys = ON")
         conn.row_factory = sqlite3.Row
         migrate(conn)
-    except BaseException:
+        for suffix in ("-wal", "-shm"):  # created by SQLite with the umask's mode; the history is private
+            _chmod_private(path.with_name(path.name + suffix))
+    except BaseException as exc:
         conn.close()
+        message = describe_store_error(exc, path) if isinstance(exc, sqlite3.OperationalError | OSError) else None
+        if message is not None:
+            raise StoreUnavailable(message) from None
         raise
     return conn
+
+
+def _create_private(path: Path) -> None:
+    """Create an empty history.db readable by its owner only (0600) before SQLite opens it; fix an old one."""
+    if not path.exists():
+        try:
+            os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+        except FileExistsError:
+            pass  # another process created it first
+    _chmod_private(path)
+
+
+def _chmod_private(path: Path) -> None:
+    try:
+        if path.exists() and path.stat().st_mode & 0o077:
+            os.chmod(path, 0o600)
+    except OSError:
+        pass  # not ours to change (e.g. a read-only folder); opening reports what matters
 
 
 def _is_damaged(path: Path) -> bool:
