@@ -96,8 +96,10 @@ def ensure_app():
     from .malloc_tuning import return_big_buffers_to_os
 
     return_big_buffers_to_os()  # 4K frames come and go all session: don't let them fragment the heap
-    app = QApplication.instance()
-    if app is None:
+    existing = QApplication.instance()
+    if isinstance(existing, QApplication):
+        app = existing
+    else:
         app = QApplication(sys.argv[:1])
         app.setApplicationName(APP_NAME)
         app.setApplicationDisplayName("gptimg-desktop")

@@ -205,7 +205,7 @@ def get_model(name: str, today: _dt.date | None = None) -> ModelSpec:
     if spec is not None:
         if spec.is_shut_down(today):
             raise RequestRefused(
-                f"{name} was shut down on {spec.shutdown.isoformat()} — use {spec.replacement} instead.",
+                f"{name} was shut down on {spec.shutdown} — use {spec.replacement} instead.",
                 param="model",
             )
         return spec

@@ -194,9 +194,9 @@ def _flood(pixels: np.ndarray, x: int, y: int, tol: int) -> np.ndarray:
     h, w = pixels.shape[:2]
     region = np.zeros((h + 2, w + 2), dtype=np.uint8)
     flags = 4 | cv2.FLOODFILL_FIXED_RANGE | cv2.FLOODFILL_MASK_ONLY | (EDIT << 8)
-    diff = (tol, tol, tol) if pixels.ndim == 3 else tol
+    diff = (float(tol),) * 4  # a Scalar: one value per channel, the unused ones ignored
     # floodFill writes only the mask here (MASK_ONLY), so the picture is passed as is, never copied.
-    cv2.floodFill(pixels, region, (int(x), int(y)), 0, diff, diff, flags)
+    cv2.floodFill(pixels, region, (int(x), int(y)), (0.0,) * 4, diff, diff, flags)
     return region[1:-1, 1:-1].copy()
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import email.parser
 import email.policy
 from dataclasses import dataclass, field
+from email.message import EmailMessage
 
 
 class MultipartError(ValueError):
@@ -61,7 +62,7 @@ def parse_multipart(body: bytes, content_type: str) -> list[FormPart]:
         pos = end + 2
 
 
-def _parse_part(raw: bytes, header_parser: email.parser.BytesHeaderParser) -> FormPart:
+def _parse_part(raw: bytes, header_parser: email.parser.BytesHeaderParser[EmailMessage]) -> FormPart:
     split = raw.find(b"\r\n\r\n")
     if split >= 0:
         head, data = raw[:split], raw[split + 4 :]
@@ -70,12 +71,14 @@ def _parse_part(raw: bytes, header_parser: email.parser.BytesHeaderParser) -> Fo
     else:
         raise MultipartError("A multipart part has no blank line after its headers.")
     headers = header_parser.parsebytes(head + b"\r\n\r\n")
+    # With policy HTTP the header is a structured ContentDispositionHeader that carries .params.
     disposition = headers["content-disposition"]
     if disposition is None:
         raise MultipartError("A multipart part has no Content-Disposition header.")
-    name = disposition.params.get("name")
+    params = getattr(disposition, "params", {})
+    name = params.get("name")
     if name is None:
         raise MultipartError("A multipart part has no field name.")
-    filename = disposition.params.get("filename")
+    filename = params.get("filename")
     ctype = headers.get_content_type() if headers["content-type"] else "text/plain"
     return FormPart(str(name), None if filename is None else str(filename), ctype, data)

@@ -208,7 +208,7 @@ class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     server_version = "gptimg-devserver/1.0"
     timeout = 120  # idle keep-alive connections end after this
-    server: _HTTPServer
+    server: _HTTPServer  # pyright: ignore[reportIncompatibleVariableOverride]  (socketserver sets it to ours)
 
     def setup(self) -> None:
         super().setup()
@@ -485,10 +485,11 @@ class _Handler(BaseHTTPRequestHandler):
     def _send_json(self, status: int, payload: Any, fault: Fault | None = None) -> None:
         body = json.dumps(payload).encode()
         kind = fault.kind if fault else None
+        fault_status = (fault.status if fault else None) or 200
         if kind == "non_json":
-            return self._send_bytes(fault.status or 200, HTML_GATEWAY_ERROR, "text/html; charset=utf-8")
+            return self._send_bytes(fault_status, HTML_GATEWAY_ERROR, "text/html; charset=utf-8")
         if kind == "truncated":
-            return self._send_bytes(fault.status or 200, body[: max(1, len(body) // 2)], "application/json")
+            return self._send_bytes(fault_status, body[: max(1, len(body) // 2)], "application/json")
         if kind == "cut_stream":
             return self._send_bytes(status, body, "application/json", sent=len(body) // 2)
         return self._send_bytes(status, body, "application/json")

@@ -95,6 +95,8 @@ class PreparedJob:
 def _source_name(src: InputSource) -> str:
     if isinstance(src, tuple):
         return src[0]
+    if isinstance(src, np.ndarray):
+        return "image.png"
     return Path(src).name
 
 
@@ -225,7 +227,7 @@ class JobPipeline:
                 on_partial=lambda p: listener.partial(job.id, p, expected),
                 cancel=cancel,
                 response_sink=sink,
-                on_attempt=lambda attempt, rid: rid and self.store.add_request_id(job.id, rid),
+                on_attempt=lambda attempt, rid: self._note_request_id(job.id, rid),
                 on_retry=lambda attempt, delay, err: listener.retrying(job.id, attempt, delay, err),
             )
         except Cancelled:
@@ -250,8 +252,13 @@ class JobPipeline:
                                  f"({_reason(sink.error)}).")
         outcome.result = result
         outcome.job = self.store.mark_succeeded(job.id)
-        outcome.versions = [self.store.get_version(v.id) for v in outcome.versions]  # now with the final status
+        # now with the final status (a version can't vanish between storing it and here)
+        outcome.versions = [v for v in (self.store.get_version(v.id) for v in outcome.versions) if v is not None]
         return outcome
+
+    def _note_request_id(self, job_id: str, request_id: str | None) -> None:
+        if request_id:
+            self.store.add_request_id(job_id, request_id)
 
     def _keep_what_arrived(
         self, job: Job, exc: StreamInterrupted, prepared: PreparedJob, spec: JobSpec, outcome: JobOutcome,
@@ -283,7 +290,7 @@ class JobPipeline:
     def _failed(self, outcome: JobOutcome, message: str) -> JobOutcome:
         self.store.mark_failed(outcome.job.id, message)
         outcome.status, outcome.error = "failed", message
-        outcome.job = self.store.get_job(outcome.job.id)
+        outcome.job = self.store.get_job(outcome.job.id) or outcome.job
         return outcome
 
     def _record(self, spec: JobSpec, prepared: PreparedJob) -> Job:

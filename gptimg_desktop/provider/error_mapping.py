@@ -310,7 +310,8 @@ def suggest_model(model: str) -> str:
             return retired.replacement
     if model != DEFAULT_MODEL and (spec is None or spec.name != DEFAULT_MODEL):
         return DEFAULT_MODEL
-    others = [name for name in model_names() if name != DEFAULT_MODEL and not find_model(name).shutdown]
+    others = [name for name in model_names()
+              if name != DEFAULT_MODEL and (spec := find_model(name)) is not None and not spec.shutdown]
     return others[0] if others else DEFAULT_MODEL
 
 

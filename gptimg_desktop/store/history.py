@@ -227,6 +227,7 @@ class HistoryStore:
         if not create:
             raise RecordNotFound(f"There is no project named '{name}'.")
         cur = self._conn.execute("INSERT INTO projects (name, created_at) VALUES (?, ?)", (name, self._now()))
+        assert cur.lastrowid is not None  # an INSERT into a rowid table always sets it
         return cur.lastrowid
 
     def _require_job(self, job_id: str) -> Any:
@@ -244,7 +245,7 @@ class HistoryStore:
         prompt: str,
         project: str | None = None,
         parent_version_id: str | None = None,
-        inputs: Iterable[tuple[bytes, str, str]] = (),
+        inputs: Iterable[tuple[bytes, str, str | None]] = (),
         mask: bytes | None = None,
         estimate: Mapping[str, Any] | None = None,
     ) -> Job:
