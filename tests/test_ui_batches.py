@@ -149,9 +149,11 @@ def test_a_set_anchor_runs_now_and_the_rest_goes_as_one_batch_into_the_grid(fast
     grid = sets_window.grid
     qtbot.waitUntil(lambda: [grid.status_of(i) for i in ("business-card", "avatar")] == ["succeeded"] * 2,
                     timeout=TIMEOUT_MS)
+    panel = window.batches_panel  # its rows follow the grid by one queued signal
+    qtbot.waitUntil(lambda: len(panel._rows) == 1 and panel._rows[0].collected, timeout=TIMEOUT_MS)
     record = set_store.get_set(window.store, sets_window.set_id)
     assert record.done == 3 and record.anchor_approved
-    [row] = window.batches_panel._rows
+    [row] = panel._rows
     assert row.requests == 2 and row.status == "completed"
     made = {i.item_id: i.version_id for i in record.items}
     via = via_for(window.store, {window.store.get_version(v).job_id for v in made.values() if v})
