@@ -8,6 +8,7 @@ restorable job or a version that the next start can finish without paying again.
 
 from __future__ import annotations
 
+import io
 import logging
 import os
 import signal
@@ -401,7 +402,7 @@ def _finish_from_disk(store: HistoryStore, prices: PriceTable, job: Job) -> list
         first_path, first_name, _role = restored.images[0]
         data = Path(first_path).read_bytes()
         w, h = core_images.image_size(data)
-        fmt = core_images.detect_format(data)
+        fmt = _format_of(data)
         inputs = (ImageInput(first_name, data, fmt, w, h),)
         if restored.mask is not None:
             mask_array = core_images.edit_array_from_mask(Path(restored.mask).read_bytes())
@@ -415,6 +416,12 @@ def _finish_from_disk(store: HistoryStore, prices: PriceTable, job: Job) -> list
     store.mark_succeeded(job.id)
     log.info("recovered %d image(s) of job %s from its saved answer", len(versions), job.id)
     return versions
+
+
+def _format_of(data: bytes) -> str:
+    """png | jpeg | webp: the format of an input kept in the history (they were checked when the job ran)."""
+    with Image.open(io.BytesIO(data)) as im:
+        return {"JPEG": "jpeg", "WEBP": "webp"}.get(im.format or "", "png")
 
 
 class _ResponseSink:
