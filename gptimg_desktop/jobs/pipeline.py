@@ -230,8 +230,8 @@ class JobPipeline:
         log.info("job %s answered in %.1fs", job.id, time.monotonic() - started)
         listener.stage(job.id, "Saving…")
         try:
-            outcome.versions = store_result(self.store, self.prices, job, result, prepared, spec, blend,
-                                            on_pixels=lambda i, px: listener.result_pixels(job.id, i, px))
+            outcome.versions = self._store_result(job, result, prepared, spec, blend,
+                                                  on_pixels=lambda i, px: listener.result_pixels(job.id, i, px))
         except Exception as exc:  # decoding a paid answer failed: keep the raw file for recovery
             log.exception("storing job %s failed", job.id)
             return self._failed(outcome, f"The answer arrived but could not be saved ({exc}); it is kept and will be retried at next start.")
@@ -291,9 +291,9 @@ class JobPipeline:
 
     def _store_result(
         self, job: Job, result: ImageResult, prepared: PreparedJob, spec: JobSpec,
-        blend: Future[BlendBase] | None = None,
+        blend: Future[BlendBase] | None = None, on_pixels: Callable[[int, Image.Image], None] | None = None,
     ) -> list[Version]:
-        return store_result(self.store, self.prices, job, result, prepared, spec, blend)
+        return store_result(self.store, self.prices, job, result, prepared, spec, blend, on_pixels)
 
     # ------------------------------------------------------------------ recovery
     def recover_paid_answers(self) -> list[Version]:
