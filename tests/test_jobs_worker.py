@@ -30,7 +30,7 @@ from gptimg_desktop.provider.config import ProviderConfig
 from gptimg_desktop.store.history import HistoryStore
 from gptimg_desktop.store.owner import is_alive
 
-TIMEOUT_MS = 60_000
+TIMEOUT_MS = 120_000  # a new worker process imports its modules first; this machine is often busy
 
 
 @pytest.fixture
