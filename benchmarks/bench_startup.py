@@ -53,7 +53,7 @@ app.exec()
 
 # A full session: the 4K picture, its mask, 15 references (16 images), then a 4-image masked edit whose
 # results fill the strip; prints the peak resident set size in kB. argv: the fixture, then the provider URL
-# ("" for demo mode, where the local server runs inside the app and its memory counts too). VmHWM, not
+# ("" for demo mode, where the app starts the local server in a child process of its own). VmHWM, not
 # ru_maxrss: a child's ru_maxrss also counts the parent's pages it shared between fork and exec.
 _SESSION = """
 import sys
