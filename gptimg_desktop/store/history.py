@@ -6,24 +6,23 @@ takes one lock, so the single SQLite connection is only ever used by one thread 
 
 from __future__ import annotations
 
-import contextlib
-import dataclasses
 import datetime as _dt
 import json
 import re
 import threading
 import uuid
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from typing import Any, NamedTuple, Self
 
-from ..core.budget import Budget, BudgetStatus, check_budget_value, evaluate, worst
 from ..core.pricing import Usage
-from .db import DB_FILENAME, open_db, transaction, utc_timestamp
+from .db import DB_FILENAME, open_db
 from .files import ImageFiles, sniff_ext
 from .owner import current_owner, is_alive
 from .paths import data_dir, prepare_data_dir
+from .projects import ProjectsAndLedger, _clean_name
 from .records import DEFAULT_PROJECT, InputFile, Job, JobInputs, Project, UsageTotals, Version, version_to_json
+from .store_base import RecordNotFound, redact_secrets
 
 __all__ = [
     "DEFAULT_PROJECT",
@@ -55,9 +54,6 @@ _TRANSITIONS = {
     "failed": ("queued", "running"),
     "cancelled": ("queued", "running"),
 }
-_SECRET_KEY_WORDS = ("api_key", "apikey", "secret", "token", "password")
-_SECRET_VALUE_RE = re.compile(r"\bsk-[A-Za-z0-9_\-]{16,}|\bBearer\s+[A-Za-z0-9_\-.]{16,}", re.IGNORECASE)
-BUDGET_SETTING = "budget"  # {"credits": int | None, "usd": float | None}: the limit over all projects
 _INDEX_PROMPT_CHARS = 400  # enough for a tooltip; full prompts come from get_version
 _ORDER_NEWEST = "ORDER BY v.created_at DESC, v.rowid DESC"  # rowid breaks ties between rows of the same millisecond
 
@@ -84,32 +80,6 @@ class VersionIndexRow(NamedTuple):
 # other processes are stale only once their process has gone.
 _IN_FLIGHT: dict[str, str] = {}
 _IN_FLIGHT_LOCK = threading.Lock()
-
-
-class RecordNotFound(LookupError):
-    """A job, version or project named in a call does not exist in this history."""
-
-
-def redact_secrets(text: str) -> str:
-    """``text`` with anything shaped like an API key or bearer token replaced, for errors kept in history."""
-    return _SECRET_VALUE_RE.sub("[hidden]", text)
-
-
-def _check_not_secret(key: str, value: Any) -> None:
-    if any(word in key.lower() for word in _SECRET_KEY_WORDS):
-        raise ValueError(f"The setting '{key}' looks like a secret; API keys belong in the system keyring.")
-    stack = [value]
-    while stack:
-        item = stack.pop()
-        if isinstance(item, str) and _SECRET_VALUE_RE.search(item):
-            raise ValueError(f"The value for '{key}' looks like an API key; API keys belong in the system keyring.")
-        if isinstance(item, Mapping):
-            for sub_key, sub_value in item.items():
-                if any(word in str(sub_key).lower() for word in _SECRET_KEY_WORDS):
-                    raise ValueError(f"The setting '{key}' contains a secret; API keys belong in the system keyring.")
-                stack.append(sub_value)
-        elif isinstance(item, list | tuple):
-            stack.extend(item)
 
 
 # ---------------------------------------------------------------------------------------------- store
@@ -144,14 +114,9 @@ _VERSION_COLUMNS = (
     "thumb_file",
 )
 _JOB_SELECT = "SELECT j.*, p.name AS project FROM jobs j LEFT JOIN projects p ON p.id = j.project_id"
-_LEDGER_SUMS = """
-    COALESCE(SUM(l.images), 0) AS images, COALESCE(SUM(l.input_tokens), 0) AS input_tokens,
-    COALESCE(SUM(l.output_tokens), 0) AS output_tokens, COALESCE(SUM(l.cost_usd), 0) AS cost_usd,
-    COALESCE(SUM(l.credits), 0) AS credits
-"""
 
 
-class HistoryStore:
+class HistoryStore(ProjectsAndLedger):
     """Jobs, versions, the ledger, projects and settings in ``root/history.db``, images under ``root``.
 
     ``recovered_from`` is set when history.db was damaged and moved aside; the app should tell the user.
@@ -185,56 +150,6 @@ class HistoryStore:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
-
-    def _now(self) -> str:
-        return utc_timestamp(self._clock())
-
-    @contextlib.contextmanager
-    def _tx(self) -> Iterator[Any]:
-        with self._lock, transaction(self._conn) as conn:
-            yield conn
-
-    @contextlib.contextmanager
-    def snapshot(self) -> Iterator[Any]:
-        """The connection inside one read transaction, so several queries see the same history even while
-        another process writes (WAL snapshot). For store modules that read many tables at once (bundles)."""
-        with self._lock:
-            self._conn.execute("BEGIN")
-            try:
-                yield self._conn
-            finally:
-                self._conn.execute("COMMIT")
-
-    @contextlib.contextmanager
-    def write_transaction(self) -> Iterator[Any]:
-        """The connection inside one write transaction, rolled back on any exception. For store modules that
-        insert many rows that must land together or not at all (bundles)."""
-        with self._tx() as conn:
-            yield conn
-
-    def _rows(self, sql: str, params: Iterable[Any] = ()) -> list[Any]:
-        with self._lock:
-            return self._conn.execute(sql, tuple(params)).fetchall()
-
-    def _one(self, sql: str, params: Iterable[Any] = ()) -> Any:
-        with self._lock:
-            return self._conn.execute(sql, tuple(params)).fetchone()
-
-    def _project_id(self, name: str, create: bool = False) -> int:
-        row = self._conn.execute("SELECT id FROM projects WHERE name = ?", (name,)).fetchone()
-        if row:
-            return row["id"]
-        if not create:
-            raise RecordNotFound(f"There is no project named '{name}'.")
-        cur = self._conn.execute("INSERT INTO projects (name, created_at) VALUES (?, ?)", (name, self._now()))
-        assert cur.lastrowid is not None  # an INSERT into a rowid table always sets it
-        return cur.lastrowid
-
-    def _require_job(self, job_id: str) -> Any:
-        row = self._conn.execute("SELECT * FROM jobs WHERE id = ?", (job_id,)).fetchone()
-        if row is None:
-            raise RecordNotFound(f"There is no job {job_id} in the history.")
-        return row
 
     # -------------------------------------------------------------------------------- jobs
     def create_job(
@@ -706,151 +621,6 @@ class HistoryStore:
             )
         return len(values)
 
-    # -------------------------------------------------------------------------------- projects
-    def ensure_project(self, name: str) -> Project:
-        name = _clean_name(name)
-        with self._tx():
-            self._project_id(name, create=True)
-        return self._project_or_raise(name)
-
-    def get_project(self, name: str) -> Project | None:
-        row = self._one("SELECT * FROM projects WHERE name = ?", (name,))
-        return Project.from_row(row) if row else None
-
-    def _project_or_raise(self, name: str) -> Project:
-        project = self.get_project(name)
-        if project is None:
-            raise RecordNotFound(f"There is no project named '{name}'.")
-        return project
-
-    def list_projects(self) -> list[Project]:
-        """All projects, Default first, then by name."""
-        rows = self._rows("SELECT * FROM projects ORDER BY name != ?, name COLLATE NOCASE, id", (DEFAULT_PROJECT,))
-        return [Project.from_row(r) for r in rows]
-
-    def version_counts(self) -> dict[str, int]:
-        """How many versions each project holds, by project name (projects without versions are left out)."""
-        rows = self._rows("SELECT p.name AS name, COUNT(*) AS n FROM versions v JOIN projects p ON p.id = v.project_id "
-                          "GROUP BY p.id")
-        return {r["name"]: r["n"] for r in rows}
-
-    def rename_project(self, old: str, new: str) -> Project:
-        new = _clean_name(new)
-        if old == DEFAULT_PROJECT:
-            raise ValueError("The Default project cannot be renamed; create a new project instead.")
-        with self._tx() as conn:
-            project_id = self._project_id(old)
-            if new != old and conn.execute("SELECT 1 FROM projects WHERE name = ?", (new,)).fetchone():
-                raise ValueError(f"A project named '{new}' already exists; choose another name.")
-            conn.execute("UPDATE projects SET name = ? WHERE id = ?", (new, project_id))
-        return self._project_or_raise(new)
-
-    def set_project_budget(self, name: str, credits: int | None = None, usd: float | None = None) -> Project:
-        """Set (or clear, with None) a project's budget in credits and in USD."""
-        check_budget_value(credits, usd)
-        with self._tx() as conn:
-            project_id = self._project_id(name)
-            conn.execute(
-                "UPDATE projects SET budget_credits = ?, budget_usd = ? WHERE id = ?", (credits, usd, project_id)
-            )
-        return self._project_or_raise(name)
-
-    def delete_project(self, name: str) -> None:
-        """Delete a project's jobs, versions and cost records from the history. Image files stay on disk.
-
-        The cost records go too: a project brought in from a bundle may carry records that never were this
-        machine's spending, and leaving them would keep blocking budgets after the project is gone."""
-        if name == DEFAULT_PROJECT:
-            raise ValueError("The Default project cannot be deleted.")
-        with self._tx() as conn:
-            project_id = self._project_id(name)
-            # Versions before jobs (versions.job_id refers to jobs); foreign keys null the links from elsewhere.
-            conn.execute("DELETE FROM ledger WHERE project_id = ? OR job_id IN (SELECT id FROM jobs WHERE project_id = ?)",
-                         (project_id, project_id))
-            conn.execute("DELETE FROM versions WHERE project_id = ?", (project_id,))
-            conn.execute("DELETE FROM jobs WHERE project_id = ?", (project_id,))
-            conn.execute("DELETE FROM projects WHERE id = ?", (project_id,))
-
-    # -------------------------------------------------------------------------------- usage
-    def _ledger_filter(self, project: str | None, since: str | None) -> tuple[str, list[Any]]:
-        where, params = [], []
-        if project is not None:
-            where.append("l.project_id = (SELECT id FROM projects WHERE name = ?)")
-            params.append(project)
-        if since is not None:
-            where.append("l.created_at >= ?")
-            params.append(since)
-        return (" WHERE " + " AND ".join(where) if where else ""), params
-
-    def usage_totals(self, project: str | None = None, since: str | None = None) -> UsageTotals:
-        """Images, tokens, USD and credits recorded in the ledger, optionally for one project and from
-        ``since`` (an ISO-8601 UTC timestamp or date) on."""
-        where, params = self._ledger_filter(project, since)
-        return UsageTotals.from_row(self._one(f"SELECT {_LEDGER_SUMS} FROM ledger l{where}", params))
-
-    def usage_by_day(self, project: str | None = None) -> list[dict[str, Any]]:
-        """Totals per local calendar day, oldest first: [{"day": "2026-05-01", "images": …, "input_tokens": …,
-        "output_tokens": …, "cost_usd": …, "credits": …}]. Plain dicts, ready for JSON and table views."""
-        return self._usage_grouped("day", "date(l.created_at, 'localtime')", project)
-
-    def usage_by_month(self, project: str | None = None) -> list[dict[str, Any]]:
-        """Totals per local calendar month, oldest first: [{"month": "2026-05", …}] with the keys of usage_by_day."""
-        return self._usage_grouped("month", "strftime('%Y-%m', l.created_at, 'localtime')", project)
-
-    def _usage_grouped(self, label: str, period_sql: str, project: str | None) -> list[dict[str, Any]]:
-        where, params = self._ledger_filter(project, None)
-        rows = self._rows(
-            f"SELECT {period_sql} AS period, {_LEDGER_SUMS} FROM ledger l{where} GROUP BY period ORDER BY period",
-            params,
-        )
-        return [{label: r["period"], **dataclasses.asdict(UsageTotals.from_row(r))} for r in rows]
-
-    # -------------------------------------------------------------------------------- budgets
-    def budget_for(self, project: str | None) -> tuple[int | None, float | None]:
-        """(credits, usd) limits of ``project``, or of all spending when ``project`` is None; None = no limit."""
-        if project is None:
-            value = self.get_setting(BUDGET_SETTING, None) or {}
-            return value.get("credits"), value.get("usd")
-        row = self._one("SELECT budget_credits, budget_usd FROM projects WHERE name = ?", (project,))
-        return (row["budget_credits"], row["budget_usd"]) if row else (None, None)
-
-    def set_global_budget(self, credits: int | None = None, usd: float | None = None) -> None:
-        """Set (or clear, with None) the budget over all projects, kept in the settings."""
-        check_budget_value(credits, usd)
-        self.set_setting(BUDGET_SETTING, {"credits": credits, "usd": usd})
-
-    def budget_status(self, project: str | None, next_credits: int = 0, next_usd: float = 0.0) -> BudgetStatus:
-        """The worse of ``project``'s budget and the overall budget, counting a next job of the given estimate.
-        With ``project`` None only the overall budget is checked."""
-        statuses = []
-        scopes = [None] if project is None else [project, None]
-        for scope in scopes:
-            credits, usd = self.budget_for(scope)
-            budget = Budget(credits, usd, scope)
-            if budget.is_set:
-                totals = self.usage_totals(project=scope)
-                statuses.append(evaluate(budget, totals.credits, totals.cost_usd, next_credits, next_usd))
-        if not statuses:
-            return evaluate(Budget(project=project))
-        return worst(*statuses)
-
-    # -------------------------------------------------------------------------------- settings
-    def get_setting(self, key: str, default: Any = None) -> Any:
-        row = self._one("SELECT value_json FROM settings WHERE key = ?", (key,))
-        return json.loads(row["value_json"]) if row else default
-
-    def set_setting(self, key: str, value: Any) -> None:
-        """Store a JSON value. Refuses anything that looks like an API key: keys live in the system keyring."""
-        _check_not_secret(key, value)
-        text = json.dumps(value)
-        with self._tx() as conn:
-            conn.execute(
-                "INSERT INTO settings (key, value_json) VALUES (?, ?) "
-                "ON CONFLICT(key) DO UPDATE SET value_json = excluded.value_json",
-                (key, text),
-            )
-
-
 def _version_filter(project: str | None, search: str | None, starred: bool | None) -> tuple[str, list[Any]]:
     """The WHERE clause (with a leading space, or "") and its parameters for the version filters."""
     where, params = [], []
@@ -868,10 +638,3 @@ def _version_filter(project: str | None, search: str | None, starred: bool | Non
 
 def _new_version_id() -> str:
     return uuid.uuid4().hex[:12]
-
-
-def _clean_name(name: str) -> str:
-    cleaned = " ".join((name or "").split())
-    if not cleaned:
-        raise ValueError("A project needs a name.")
-    return cleaned
