@@ -6,12 +6,14 @@ line left unfinished."""
 
 from __future__ import annotations
 
+import json
+import urllib.request
+
 import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QPushButton, QSpinBox, QTableWidget
 
-from gptimg_desktop.devserver.batch_faults import BatchFault
 from gptimg_desktop.store.batches import BatchStore, via_for
 
 TIMEOUT_MS = 60_000
@@ -24,7 +26,7 @@ def fast_polls(monkeypatch):
 
 def _panel(window):
     panel = window.batches_panel
-    window.bottom_tabs.setCurrentWidget(panel)
+    window.batches_dock.raise_()  # the Batches tab in front of Jobs, as a designer would click it
     return panel
 
 
@@ -76,8 +78,9 @@ def _usage(version):
 
 
 def test_a_running_batch_can_be_cancelled_from_the_panel(fast_polls, window, qtbot):
-    server = window.services.choice.demo_server
-    server.batches.settings.faults.append(BatchFault("hold", after_lines=1))
+    server = window.services.choice.demo_server  # its own process: the hold is set over its control endpoint
+    hold = json.dumps({"faults": [{"kind": "hold", "after_lines": 1}]}).encode()
+    urllib.request.urlopen(urllib.request.Request(f"{server.root}/__batches", hold, method="POST"), timeout=10).close()
     panel = _panel(window)
     window.prompt.prompt_edit.setPlainText("a paper boat")
     panel.copies.setValue(3)

@@ -4,18 +4,25 @@ from __future__ import annotations
 
 from typing import Any
 
+from PySide6.QtCore import Qt
+
 from ...jobs.batch_monitor import BatchMonitor
+from ..common.dock_panel import DockPanel
 from .batches_panel import BatchesPanel
 from .notify import notify
 from .set_batch import add_channels_batch_button, add_set_batch_button
 
 
 def install_batches(window: Any, services: Any) -> BatchesPanel:
-    """Add the Batches tab beside History and Jobs, wire it to the window, and resume unfinished batches."""
+    """Add the Batches panel as a dock tabbed with Jobs, wire it to the window, and resume unfinished batches."""
     monitor = BatchMonitor(services.store, lambda: services.choice.config, lambda: services.prices)
     window.batch_monitor = monitor  # no Qt parent: it must outlive the window until the services close
     panel = BatchesPanel(monitor, window.build_spec, lambda: window.project, window)
-    window.bottom_tabs.addTab(panel, "Batches")
+    dock = DockPanel("Batches", "batchesDock", panel, window)
+    window.addDockWidget(Qt.DockWidgetArea.LeftDockWidgetArea, dock)
+    window.tabifyDockWidget(window.jobs_dock, dock)
+    window.jobs_dock.raise_()  # Jobs stays in front; the Batches tab sits beside it
+    window.batches_dock = dock
     panel.runNowRequested.connect(window.run)
 
     def finished(batch_id: str, status: str, versions: int, failed: int) -> None:
