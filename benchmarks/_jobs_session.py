@@ -127,7 +127,8 @@ def main() -> None:
     size, runs = cfg["size"], cfg["runs"]
     server = PhotoServer(cfg["grain"], cfg["delay"], [size], niceness=cfg.get("server_niceness", 0))
     try:
-        window = open_edit_window(inputs, environ={"OPENAI_BASE_URL": server.url, "OPENAI_API_KEY": "sk-bench-local"})
+        window: Any = open_edit_window(inputs, environ={"OPENAI_BASE_URL": server.url,
+                                                        "OPENAI_API_KEY": "sk-bench-local"})
         wait_until(lambda: window.jobs.worker_pid() is not None, 60, "the job worker to start")
         spin(0.5)  # let the window settle (first paints, thumbnails) and the worker import its modules
         streamed = [run_once(window, server, size, 1, True, cfg["partials"]) for _ in range(runs)]
