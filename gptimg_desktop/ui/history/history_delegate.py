@@ -7,9 +7,21 @@ handles clicks on the star and on the expand chevron, reporting them as signals.
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import cast
 
-from PySide6.QtCore import QEvent, QModelIndex, QObject, QPointF, QRect, QRectF, QSize, Qt, Signal
-from PySide6.QtGui import QColor, QFont, QFontMetrics, QPainter, QPainterPath, QPen, QPixmap
+from PySide6.QtCore import (
+    QEvent,
+    QModelIndex,
+    QObject,
+    QPersistentModelIndex,
+    QPointF,
+    QRect,
+    QRectF,
+    QSize,
+    Qt,
+    Signal,
+)
+from PySide6.QtGui import QColor, QFont, QFontMetrics, QMouseEvent, QPainter, QPainterPath, QPen, QPixmap
 from PySide6.QtWidgets import QStyle, QStyledItemDelegate, QStyleOptionViewItem, QTreeView
 
 from ..theme.style import Colors
@@ -23,6 +35,7 @@ from .history_model import (
     STARRED_ROLE,
     TIME_ROLE,
     VERSION_ID_ROLE,
+    HistoryModel,
 )
 from .sibling_labels import sibling_title
 from .thumbnail_cache import ThumbnailCache
@@ -63,21 +76,21 @@ class HistoryDelegate(QStyledItemDelegate):
         return self.thumb + 2 * PAD
 
     # ------------------------------------------------------------------ geometry
-    def sizeHint(self, option: QStyleOptionViewItem, index: QModelIndex) -> QSize:
+    def sizeHint(self, option: QStyleOptionViewItem, index: QModelIndex | QPersistentModelIndex) -> QSize:
         # Asked for every row in the timeline (rows differ in height): no trip through data() roles.
         model = index.model()
-        is_day = model.is_day(index) if hasattr(model, "is_day") else index.data(KIND_ROLE) == "day"
+        is_day = model.is_day(index) if isinstance(model, HistoryModel) else index.data(KIND_ROLE) == "day"
         return QSize(200, DAY_HEIGHT if is_day else self.row_height())
 
     @staticmethod
-    def _indent(index: QModelIndex) -> int:
+    def _indent(index: QModelIndex | QPersistentModelIndex) -> int:
         return min(index.data(DEPTH_ROLE) or 0, MAX_INDENT_LEVELS) * INDENT
 
-    def chevron_rect(self, rect: QRect, index: QModelIndex) -> QRect:
+    def chevron_rect(self, rect: QRect, index: QModelIndex | QPersistentModelIndex) -> QRect:
         x = rect.left() + PAD // 2 + self._indent(index)
         return QRect(x, rect.top() + (rect.height() - CHEVRON) // 2, CHEVRON, CHEVRON)
 
-    def thumb_rect(self, rect: QRect, index: QModelIndex) -> QRect:
+    def thumb_rect(self, rect: QRect, index: QModelIndex | QPersistentModelIndex) -> QRect:
         x = self.chevron_rect(rect, index).right() + 3
         return QRect(x, rect.top() + PAD, self.thumb, self.thumb)
 
@@ -86,7 +99,8 @@ class HistoryDelegate(QStyledItemDelegate):
         return QRect(rect.right() - PAD - STAR + 2, rect.top() + (rect.height() - STAR) // 2, STAR, STAR)
 
     # ------------------------------------------------------------------ painting
-    def paint(self, painter: QPainter, option: QStyleOptionViewItem, index: QModelIndex) -> None:
+    def paint(self, painter: QPainter, option: QStyleOptionViewItem,
+              index: QModelIndex | QPersistentModelIndex) -> None:
         painter.save()
         painter.setRenderHint(QPainter.RenderHint.Antialiasing)
         painter.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform)
@@ -96,7 +110,8 @@ class HistoryDelegate(QStyledItemDelegate):
             self._paint_version(painter, option, index)
         painter.restore()
 
-    def _paint_day(self, p: QPainter, option: QStyleOptionViewItem, index: QModelIndex) -> None:
+    def _paint_day(self, p: QPainter, option: QStyleOptionViewItem,
+                   index: QModelIndex | QPersistentModelIndex) -> None:
         rect = option.rect
         font = QFont(option.font)
         font.setBold(True)
@@ -116,7 +131,8 @@ class HistoryDelegate(QStyledItemDelegate):
         p.setPen(QPen(QColor(Colors.border), 1))
         p.drawLine(rect.left() + PAD, rect.bottom(), rect.right() - PAD, rect.bottom())
 
-    def _paint_version(self, p: QPainter, option: QStyleOptionViewItem, index: QModelIndex) -> None:
+    def _paint_version(self, p: QPainter, option: QStyleOptionViewItem,
+                       index: QModelIndex | QPersistentModelIndex) -> None:
         rect = option.rect
         selected = bool(option.state & QStyle.StateFlag.State_Selected)
         hover = bool(option.state & QStyle.StateFlag.State_MouseOver)
@@ -187,7 +203,7 @@ class HistoryDelegate(QStyledItemDelegate):
         p.drawText(line2, Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter, meta)
 
     @staticmethod
-    def row_title(index: QModelIndex) -> str:
+    def row_title(index: QModelIndex | QPersistentModelIndex) -> str:
         """The prompt, or among siblings what tells this row apart (``sibling_labels``)."""
         prompt = index.data() or ""
         parent = index.parent()
@@ -200,11 +216,11 @@ class HistoryDelegate(QStyledItemDelegate):
         prompts = [model.index(r, 0, parent).data() or "" for r in range(count)]
         return sibling_title(prompts, index.row())
 
-    def _paint_connector(self, p: QPainter, rect: QRect, index: QModelIndex, depth: int) -> None:
+    def _paint_connector(self, p: QPainter, rect: QRect, index: QModelIndex | QPersistentModelIndex, depth: int) -> None:
         """Tree lines like a file browser's: an elbow from the parent's chevron to this row, and the lines of
         ancestors that continue below. Levels past MAX_INDENT_LEVELS share the last column."""
         model = index.model()
-        lines = model.tree_lines(index) if hasattr(model, "tree_lines") else [False] * depth
+        lines = model.tree_lines(index) if isinstance(model, HistoryModel) else [False] * depth
         base = rect.left() + PAD // 2 + CHEVRON // 2
         top, bottom, mid = rect.top(), rect.bottom() + 1, rect.top() + rect.height() // 2
         shown = min(depth, MAX_INDENT_LEVELS)
@@ -247,7 +263,7 @@ class HistoryDelegate(QStyledItemDelegate):
         else:
             p.drawPolyline([QPointF(c.x() - 1.5, c.y() - 3.5), QPointF(c.x() + 2, c.y()), QPointF(c.x() - 1.5, c.y() + 3.5)])
 
-    def _paint_thumb(self, p: QPainter, rect: QRect, index: QModelIndex) -> None:
+    def _paint_thumb(self, p: QPainter, rect: QRect, index: QModelIndex | QPersistentModelIndex) -> None:
         frame = QRectF(rect)
         clip = QPainterPath()
         clip.addRoundedRect(frame, 5, 5)
@@ -322,16 +338,18 @@ class HistoryDelegate(QStyledItemDelegate):
         return int(width)
 
     # ------------------------------------------------------------------ clicks
-    def editorEvent(self, event: QEvent, model, option: QStyleOptionViewItem, index: QModelIndex) -> bool:
+    def editorEvent(self, event: QEvent, model, option: QStyleOptionViewItem,
+                    index: QModelIndex | QPersistentModelIndex) -> bool:
         """Star and chevron clicks are handled here and do not select the row."""
         if index.data(KIND_ROLE) != "version":
             return False
         kind = event.type()
         if kind not in (QEvent.Type.MouseButtonPress, QEvent.Type.MouseButtonRelease, QEvent.Type.MouseButtonDblClick):
             return False
-        if event.button() != Qt.MouseButton.LeftButton:
+        mouse = cast(QMouseEvent, event)  # a mouse event type, checked above (PySide passes it as QEvent)
+        if mouse.button() != Qt.MouseButton.LeftButton:
             return False
-        pos = event.position().toPoint()
+        pos = mouse.position().toPoint()
         on_star = self.star_rect(option.rect).contains(pos)
         on_chevron = model.hasChildren(index) and self.chevron_rect(option.rect, index).adjusted(
             -3, -6, 3, 6).contains(pos)

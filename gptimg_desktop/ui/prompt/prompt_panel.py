@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from dataclasses import replace
 
 from PySide6.QtCore import QEvent, QObject, Qt, Signal
-from PySide6.QtGui import QKeyEvent
+from PySide6.QtGui import QKeyEvent, QStandardItemModel
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -236,7 +236,7 @@ class PromptPanel(QWidget):
             tip = " ".join(filter(None, (spec.notes, spec.lifecycle_note())))
             self.model_combo.setItemData(self.model_combo.count() - 1, tip, Qt.ItemDataRole.ToolTipRole)
             if spec.is_shut_down():  # listed so old versions make sense, but no longer selectable
-                self.model_combo.model().item(self.model_combo.count() - 1).setEnabled(False)
+                _disable_item(self.model_combo, self.model_combo.count() - 1)
         form.addRow(self._label("Model", self.model_combo), self.model_combo)
         self.model_note = hint_label("modelNoteLabel", role="warning")
         self.model_note.hide()
@@ -730,3 +730,12 @@ def _refill(
             combo.setCurrentIndex(index)
             return
     combo.setCurrentIndex(0)
+
+
+def _disable_item(combo: QComboBox, row: int) -> None:
+    """Grey out one entry of a combo (its model is the default QStandardItemModel)."""
+    model = combo.model()
+    if isinstance(model, QStandardItemModel):
+        item = model.item(row)
+        if item is not None:
+            item.setEnabled(False)

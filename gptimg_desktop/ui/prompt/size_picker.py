@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QStandardItemModel
 from PySide6.QtWidgets import QComboBox, QGridLayout, QHBoxLayout, QLabel, QSpinBox, QWidget
 
 from ...core.models import ModelSpec
@@ -136,8 +137,10 @@ class SizePicker(QWidget):
             self.size_combo.addItem("Custom…", CUSTOM)
             custom_index = self.size_combo.count() - 1
             if not spec.flexible_sizes:
-                item = self.size_combo.model().item(custom_index)
-                item.setEnabled(False)
+                model = self.size_combo.model()
+                item = model.item(custom_index) if isinstance(model, QStandardItemModel) else None
+                if item is not None:
+                    item.setEnabled(False)
                 self.size_combo.setItemData(
                     custom_index, f"{spec.label} only takes {', '.join(map(_times, spec.fixed_sizes or ()))}.",
                     Qt.ItemDataRole.ToolTipRole,
@@ -147,7 +150,7 @@ class SizePicker(QWidget):
         self.set_size(previous, prefer_custom=was_custom)
 
     # ------------------------------------------------------------------ size
-    def size(self) -> str:
+    def size(self) -> str:  # pyright: ignore[reportIncompatibleMethodOverride] (the picker's size is "WxH")
         data = self.size_combo.currentData(_DATA)
         if data == CUSTOM:
             return f"{self.width_spin.value()}x{self.height_spin.value()}"
