@@ -7,7 +7,6 @@ handles clicks on the star and on the expand chevron, reporting them as signals.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import cast
 
 from PySide6.QtCore import (
     QEvent,
@@ -52,6 +51,8 @@ CHEVRON = 14
 STAR = 22  # hit box of the star toggle
 NARROW_TEXT = 200  # below this text width a row leaves out its time
 
+_Index = QModelIndex | QPersistentModelIndex
+
 
 class HistoryDelegate(QStyledItemDelegate):
     """Paints version rows and day headers for HistoryModel in a QTreeView with indentation 0."""
@@ -76,21 +77,21 @@ class HistoryDelegate(QStyledItemDelegate):
         return self.thumb + 2 * PAD
 
     # ------------------------------------------------------------------ geometry
-    def sizeHint(self, option: QStyleOptionViewItem, index: QModelIndex | QPersistentModelIndex) -> QSize:
+    def sizeHint(self, option: QStyleOptionViewItem, index: _Index) -> QSize:
         # Asked for every row in the timeline (rows differ in height): no trip through data() roles.
         model = index.model()
         is_day = model.is_day(index) if isinstance(model, HistoryModel) else index.data(KIND_ROLE) == "day"
         return QSize(200, DAY_HEIGHT if is_day else self.row_height())
 
     @staticmethod
-    def _indent(index: QModelIndex | QPersistentModelIndex) -> int:
+    def _indent(index: _Index) -> int:
         return min(index.data(DEPTH_ROLE) or 0, MAX_INDENT_LEVELS) * INDENT
 
-    def chevron_rect(self, rect: QRect, index: QModelIndex | QPersistentModelIndex) -> QRect:
+    def chevron_rect(self, rect: QRect, index: _Index) -> QRect:
         x = rect.left() + PAD // 2 + self._indent(index)
         return QRect(x, rect.top() + (rect.height() - CHEVRON) // 2, CHEVRON, CHEVRON)
 
-    def thumb_rect(self, rect: QRect, index: QModelIndex | QPersistentModelIndex) -> QRect:
+    def thumb_rect(self, rect: QRect, index: _Index) -> QRect:
         x = self.chevron_rect(rect, index).right() + 3
         return QRect(x, rect.top() + PAD, self.thumb, self.thumb)
 
@@ -99,8 +100,7 @@ class HistoryDelegate(QStyledItemDelegate):
         return QRect(rect.right() - PAD - STAR + 2, rect.top() + (rect.height() - STAR) // 2, STAR, STAR)
 
     # ------------------------------------------------------------------ painting
-    def paint(self, painter: QPainter, option: QStyleOptionViewItem,
-              index: QModelIndex | QPersistentModelIndex) -> None:
+    def paint(self, painter: QPainter, option: QStyleOptionViewItem, index: _Index) -> None:
         painter.save()
         painter.setRenderHint(QPainter.RenderHint.Antialiasing)
         painter.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform)
@@ -110,8 +110,7 @@ class HistoryDelegate(QStyledItemDelegate):
             self._paint_version(painter, option, index)
         painter.restore()
 
-    def _paint_day(self, p: QPainter, option: QStyleOptionViewItem,
-                   index: QModelIndex | QPersistentModelIndex) -> None:
+    def _paint_day(self, p: QPainter, option: QStyleOptionViewItem, index: _Index) -> None:
         rect = option.rect
         font = QFont(option.font)
         font.setBold(True)
@@ -131,8 +130,7 @@ class HistoryDelegate(QStyledItemDelegate):
         p.setPen(QPen(QColor(Colors.border), 1))
         p.drawLine(rect.left() + PAD, rect.bottom(), rect.right() - PAD, rect.bottom())
 
-    def _paint_version(self, p: QPainter, option: QStyleOptionViewItem,
-                       index: QModelIndex | QPersistentModelIndex) -> None:
+    def _paint_version(self, p: QPainter, option: QStyleOptionViewItem, index: _Index) -> None:
         rect = option.rect
         selected = bool(option.state & QStyle.StateFlag.State_Selected)
         hover = bool(option.state & QStyle.StateFlag.State_MouseOver)
@@ -203,7 +201,7 @@ class HistoryDelegate(QStyledItemDelegate):
         p.drawText(line2, Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter, meta)
 
     @staticmethod
-    def row_title(index: QModelIndex | QPersistentModelIndex) -> str:
+    def row_title(index: _Index) -> str:
         """The prompt, or among siblings what tells this row apart (``sibling_labels``)."""
         prompt = index.data() or ""
         parent = index.parent()
@@ -216,7 +214,7 @@ class HistoryDelegate(QStyledItemDelegate):
         prompts = [model.index(r, 0, parent).data() or "" for r in range(count)]
         return sibling_title(prompts, index.row())
 
-    def _paint_connector(self, p: QPainter, rect: QRect, index: QModelIndex | QPersistentModelIndex, depth: int) -> None:
+    def _paint_connector(self, p: QPainter, rect: QRect, index: _Index, depth: int) -> None:
         """Tree lines like a file browser's: an elbow from the parent's chevron to this row, and the lines of
         ancestors that continue below. Levels past MAX_INDENT_LEVELS share the last column."""
         model = index.model()
@@ -263,7 +261,7 @@ class HistoryDelegate(QStyledItemDelegate):
         else:
             p.drawPolyline([QPointF(c.x() - 1.5, c.y() - 3.5), QPointF(c.x() + 2, c.y()), QPointF(c.x() - 1.5, c.y() + 3.5)])
 
-    def _paint_thumb(self, p: QPainter, rect: QRect, index: QModelIndex | QPersistentModelIndex) -> None:
+    def _paint_thumb(self, p: QPainter, rect: QRect, index: _Index) -> None:
         frame = QRectF(rect)
         clip = QPainterPath()
         clip.addRoundedRect(frame, 5, 5)
@@ -339,17 +337,16 @@ class HistoryDelegate(QStyledItemDelegate):
 
     # ------------------------------------------------------------------ clicks
     def editorEvent(self, event: QEvent, model, option: QStyleOptionViewItem,
-                    index: QModelIndex | QPersistentModelIndex) -> bool:
+                    index: _Index) -> bool:
         """Star and chevron clicks are handled here and do not select the row."""
         if index.data(KIND_ROLE) != "version":
             return False
         kind = event.type()
         if kind not in (QEvent.Type.MouseButtonPress, QEvent.Type.MouseButtonRelease, QEvent.Type.MouseButtonDblClick):
             return False
-        mouse = cast(QMouseEvent, event)  # a mouse event type, checked above (PySide passes it as QEvent)
-        if mouse.button() != Qt.MouseButton.LeftButton:
+        if not isinstance(event, QMouseEvent) or event.button() != Qt.MouseButton.LeftButton:
             return False
-        pos = mouse.position().toPoint()
+        pos = event.position().toPoint()
         on_star = self.star_rect(option.rect).contains(pos)
         on_chevron = model.hasChildren(index) and self.chevron_rect(option.rect, index).adjusted(
             -3, -6, 3, 6).contains(pos)

@@ -236,7 +236,10 @@ class PromptPanel(QWidget):
             tip = " ".join(filter(None, (spec.notes, spec.lifecycle_note())))
             self.model_combo.setItemData(self.model_combo.count() - 1, tip, Qt.ItemDataRole.ToolTipRole)
             if spec.is_shut_down():  # listed so old versions make sense, but no longer selectable
-                _disable_item(self.model_combo, self.model_combo.count() - 1)
+                model = self.model_combo.model()
+                item = model.item(self.model_combo.count() - 1) if isinstance(model, QStandardItemModel) else None
+                if item is not None:
+                    item.setEnabled(False)
         form.addRow(self._label("Model", self.model_combo), self.model_combo)
         self.model_note = hint_label("modelNoteLabel", role="warning")
         self.model_note.hide()
@@ -596,7 +599,7 @@ class PromptPanel(QWidget):
         return PromptSettings(
             prompt=self.prompt_edit.toPlainText(),
             model=self.model_combo.currentData(_DATA) or DEFAULT_MODEL,
-            size=self.size_picker.size(),
+            size=self.size_picker.size_text(),
             quality=self.quality_combo.currentData(_DATA) or "auto",
             n=self.count_spin.value(),
             output_format=fmt,
@@ -731,11 +734,3 @@ def _refill(
             return
     combo.setCurrentIndex(0)
 
-
-def _disable_item(combo: QComboBox, row: int) -> None:
-    """Grey out one entry of a combo (its model is the default QStandardItemModel)."""
-    model = combo.model()
-    if isinstance(model, QStandardItemModel):
-        item = model.item(row)
-        if item is not None:
-            item.setEnabled(False)

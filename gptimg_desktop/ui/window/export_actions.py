@@ -125,9 +125,8 @@ class ExportActions(QObject):
 
     def _export_done(self, path: str | None, error: str) -> None:
         w = self.window
-        if error or not path:
-            w.prompt.set_error(f"Export failed: {error or 'nothing was written'}. Check the folder is writable and "
-                               "try again.")
-        else:
+        if error:
+            w.prompt.set_error(f"Export failed: {error}. Check the folder is writable and try again.")
+        elif path:
             LAST_DIR.write(w.settings, str(Path(path).parent))
             w.statusBar().showMessage(f"Exported {path}", 6000)

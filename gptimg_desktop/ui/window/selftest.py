@@ -38,8 +38,9 @@ def run_selftest(window) -> int:
         _say(f"FAILED: {type(exc).__name__}: {exc}")
         code = 1
     window.close()
-    QTimer.singleShot(0, app.quit)
-    app.processEvents()
+    if app is not None:
+        QTimer.singleShot(0, app.quit)
+        app.processEvents()
     return code
 
 

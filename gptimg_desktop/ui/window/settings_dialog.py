@@ -202,27 +202,27 @@ class SettingsDialog(QDialog):
         row.addWidget(self.credits)
         row.addStretch(1)
         layout.addLayout(row)
-        self.price_table = QTableWidget(len(MODELS), len(PRICE_COLUMNS), box)
-        self.price_table.setObjectName("priceTable")
-        self.price_table.setAccessibleName("Price table, USD per million tokens")
-        self.price_table.setHorizontalHeaderLabels([label + " $/1M" for _, label in PRICE_COLUMNS])
-        self.price_table.setVerticalHeaderLabels([m.name for m in MODELS])
-        self.price_table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
-        self.price_table.setMinimumHeight(250)
+        self.price_grid = QTableWidget(len(MODELS), len(PRICE_COLUMNS), box)
+        self.price_grid.setObjectName("priceTable")
+        self.price_grid.setAccessibleName("Price table, USD per million tokens")
+        self.price_grid.setHorizontalHeaderLabels([label + " $/1M" for _, label in PRICE_COLUMNS])
+        self.price_grid.setVerticalHeaderLabels([m.name for m in MODELS])
+        self.price_grid.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
+        self.price_grid.setMinimumHeight(250)
         for row_index, spec in enumerate(MODELS):
             current = prices.prices(spec.name)
             for col, (attr, _label) in enumerate(PRICE_COLUMNS):
-                spin = QDoubleSpinBox(self.price_table)
+                spin = QDoubleSpinBox(self.price_grid)
                 spin.setRange(0, 1000)
                 spin.setDecimals(3)
                 spin.setValue(getattr(current, attr))
                 spin.setAccessibleName(f"{spec.name} {_label} price")
-                self.price_table.setCellWidget(row_index, col, spin)
+                self.price_grid.setCellWidget(row_index, col, spin)
             if not current.confirmed:
                 item = QTableWidgetItem(spec.name + " *")
                 item.setToolTip("Not published by OpenAI yet: assumed equal to gpt-image-2. Edit if you know better.")
-                self.price_table.setVerticalHeaderItem(row_index, item)
-        layout.addWidget(self.price_table)
+                self.price_grid.setVerticalHeaderItem(row_index, item)
+        layout.addWidget(self.price_grid)
         note = QLabel("* assumed price. Estimates use these prices and the size/quality token figures; "
                       "recorded costs use the usage the provider returns.", box)
         note.setWordWrap(True)
@@ -372,10 +372,14 @@ class SettingsDialog(QDialog):
         self.error.setText(text)
         self.error.setVisible(True)
 
+    def _price_cell(self, row: int, col: int) -> float:
+        spin = self.price_grid.cellWidget(row, col)
+        return spin.value() if isinstance(spin, QDoubleSpinBox) else 0.0
+
     def price_table_value(self) -> PriceTable:
         overrides = {}
         for row, spec in enumerate(MODELS):
-            values = {attr: self.price_table.cellWidget(row, col).value() for col, (attr, _l) in enumerate(PRICE_COLUMNS)}
+            values = {attr: self._price_cell(row, col) for col, (attr, _l) in enumerate(PRICE_COLUMNS)}
             base = spec.prices
             if any(abs(values[a] - getattr(base, a)) > 1e-9 for a in values):
                 overrides[spec.name] = TokenPrices(
