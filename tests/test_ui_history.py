@@ -14,6 +14,7 @@ from PIL import Image
 from PySide6.QtCore import QPoint, Qt
 from PySide6.QtGui import QColor
 from PySide6.QtTest import QTest
+from PySide6.QtWidgets import QApplication
 
 from gptimg_desktop.core.pricing import Usage
 from gptimg_desktop.store import HistoryStore
@@ -291,6 +292,8 @@ def test_keyboard_moves_continues_and_stars(qtbot, view, store, family):
 def test_clicking_the_star_toggles_it_without_selecting_the_row(qtbot, view, store, family):
     view.refresh()
     index = view.model.index_for(family["edit2"].id)
+    view.tree.scrollTo(index)  # rows are taller with 64 px thumbnails: bring the row into view first
+    QApplication.processEvents()
     rect = view.tree.visualRect(index)
     star = view.delegate.star_rect(rect).center()
     with qtbot.waitSignal(view.starToggled) as toggled:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import io
 from dataclasses import dataclass
+from functools import lru_cache
 
 from PIL import Image, ImageCms
 
@@ -61,7 +62,9 @@ def preset_named(name: str) -> ExportPreset:
     raise KeyError(f"no export preset called {name!r}")
 
 
+@lru_cache(maxsize=1)
 def srgb_profile() -> bytes:
+    """The sRGB ICC profile embedded by sRGB presets (made once: each build stamps its creation time)."""
     return ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB")).tobytes()
 
 

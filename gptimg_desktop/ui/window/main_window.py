@@ -25,25 +25,22 @@ from PySide6.QtWidgets import (
     QFrame,
     QHBoxLayout,
     QLabel,
-    QListWidgetItem,
     QMainWindow,
     QMenu,
     QMessageBox,
     QPushButton,
     QScrollArea,
     QSplitter,
-    QSystemTrayIcon,
     QToolBar,
     QVBoxLayout,
     QWidget,
 )
 
 from ...core.errors import RequestRefused
-from ...core.export_presets import PRESETS
 from ...editor.autosave import SessionAutosave
 from ...editor.document import EditorDocument, ImageSource
 from ...editor.images import ImageController
-from ...editor.jobs import JobBook, JobStatus
+from ...editor.jobs import JobBook
 from ...editor.references import reference_count_text
 from ...editor.ui_settings import (
     COLLAPSED_PANELS,
@@ -69,47 +66,18 @@ from ..jobs.jobs_view import JobsView
 from ..ledger import bundle_actions
 from ..prompt.prompt_panel import PromptPanel, PromptSettings
 from ..references.reference_tray import ReferenceTray
+from .actions import build_menus_and_toolbars, make_action
 from .cutout_actions import CutoutActions
 from .export_actions import ExportActions
 from .image_actions import ImageActions
+from .job_feedback import JobFeedback
 from .proof_actions import ProofActions
-from .workspace import PanelToggle, RecentFiles, ToolActions, build_tool_strip
+from .workspace import PanelToggle, RecentFiles, ToolActions
 
 log = logging.getLogger("gptimg.ui")
 
 IMAGE_FILTER = "Images (*.png *.jpg *.jpeg *.webp *.gif *.bmp *.tif *.tiff);;All files (*)"
-NOTIFY_AFTER_SECONDS = 8.0
 LAYOUT_VERSION = 2  # saved dock layouts from before the workspace panels (issue 11) are not restored
-# Which themed line icon (ui/icons.py) each action shows.
-ACTION_ICONS = {
-    "actionBrush": "brush",
-    "actionEraser": "eraser",
-    "actionRect": "rect-select",
-    "actionLasso": "lasso",
-    "actionMagicWand": "wand",
-    "actionColorRange": "color-range",
-    "actionTogglePanels": "panels",
-    "actionCopyImage": "copy",
-    "actionUndo": "undo",
-    "actionRedo": "redo",
-    "actionInvertMask": "invert",
-    "actionClearMask": "clear-mask",
-    "actionExpandCanvas": "expand",
-    "actionCompare": "compare",
-    "actionOpen": "image",
-    "actionCancel": "cancel",
-}
-
-
-def _action(parent, name: str, text: str, shortcut=None, checkable=False, tip: str = "") -> QAction:
-    action = QAction(text, parent)
-    action.setObjectName(name)
-    if shortcut:
-        action.setShortcut(QKeySequence(shortcut))
-    action.setCheckable(checkable)
-    action.setToolTip(f"{tip or text} ({QKeySequence(shortcut).toString()})" if shortcut else (tip or text))
-    action.setStatusTip(tip or text)
-    return action
 
 
 class MainWindow(QMainWindow):
@@ -149,7 +117,7 @@ class MainWindow(QMainWindow):
 
         self._build_widgets(demo, provider_label)
         self._build_actions()
-        self._build_menus_and_toolbars()
+        build_menus_and_toolbars(self)
         self._connect()
         self._restore_layout()
         self.prompt.set_price_table(prices)
@@ -242,6 +210,10 @@ class MainWindow(QMainWindow):
         self.setCorner(Qt.Corner.BottomLeftCorner, Qt.DockWidgetArea.LeftDockWidgetArea)
         self.setCorner(Qt.Corner.BottomRightCorner, Qt.DockWidgetArea.RightDockWidgetArea)
         self.panel_toggle = PanelToggle(self)
+        # Built with the menus (actions.build_menus_and_toolbars); declared here so the window's shape is in one place.
+        self.recent_files: RecentFiles
+        self._export_presets_menu: QMenu
+        self.tool_strip: QToolBar
         for inner_title in (self.jobs_view.title, self.tray.findChild(QLabel, "referenceTitle")):
             if inner_title is not None:
                 inner_title.hide()  # the dock's title bar names the panel
@@ -257,7 +229,7 @@ class MainWindow(QMainWindow):
         self.statusBar().addPermanentWidget(self.totals_label)
 
     def _build_actions(self) -> None:
-        a = _action
+        a = make_action
         self.actionOpen = a(self, "actionOpen", "&Open Image…", QKeySequence.StandardKey.Open, tip="Open an image to edit")
         self.actionExport = a(self, "actionExport", "&Export…", "Ctrl+Shift+E", tip="Export the current image")
         self.actionNew = a(self, "actionNew", "&New (text to image)", QKeySequence.StandardKey.New,
@@ -336,69 +308,6 @@ class MainWindow(QMainWindow):
             if action.objectName():
                 self.addAction(action)
 
-    def _build_menus_and_toolbars(self) -> None:
-        menu = self.menuBar()
-        file_menu = menu.addMenu("&File")
-        file_menu.addAction(self.actionNew)
-        file_menu.addAction(self.actionOpen)
-        recent_menu = QMenu("Open &Recent", file_menu)
-        file_menu.addMenu(recent_menu)
-        self.recent_files = RecentFiles(self.settings, recent_menu, self.open_image)
-        file_menu.addAction(self.actionExport)
-        presets_menu = QMenu("Export &As", file_menu)
-        presets_menu.setObjectName("exportPresetsMenu")
-        for preset in PRESETS:
-            action = presets_menu.addAction(f"{preset.name}…")
-            action.setToolTip(preset.describe())
-            action.setStatusTip(preset.describe())
-            action.triggered.connect(lambda _c=False, p=preset: self.export_actions.export_preset_dialog(p))
-        file_menu.addMenu(presets_menu)
-        self._export_presets_menu = presets_menu
-        for action in (self.actionImportBundle, None, self.actionSettings, None, self.actionQuit):
-            file_menu.addSeparator() if action is None else file_menu.addAction(action)
-        edit_menu = menu.addMenu("&Edit")
-        for action in (self.actionUndo, self.actionRedo, None, self.actionCopyImage):
-            edit_menu.addSeparator() if action is None else edit_menu.addAction(action)
-        mask_menu = menu.addMenu("&Mask")
-        for action in (self.actionBrush, self.actionEraser, self.actionRect, self.actionLasso, self.actionMagicWand,
-                       self.actionColorRange, None, self.actionSelectAdd, self.actionSelectSubtract, None,
-                       self.actionFillMask, self.actionClearMask, self.actionInvertMask, None,
-                       self.actionGrowMask, self.actionShrinkMask, self.actionFeatherMask, None, self.actionToggleMask):
-            mask_menu.addSeparator() if action is None else mask_menu.addAction(action)
-        image_menu = menu.addMenu("&Image")
-        for action in (self.actionRun, self.actionCancel, None, self.actionExpandCanvas, self.actionCutout,
-                       self.actionUseAsReference, self.actionCompare, self.actionFlicker):
-            image_menu.addSeparator() if action is None else image_menu.addAction(action)
-        view_menu = menu.addMenu("&View")
-        for action in (self.actionZoomIn, self.actionZoomOut, self.actionFit, self.actionActualSize, None,
-                       self.actionTogglePanels):
-            view_menu.addSeparator() if action is None else view_menu.addAction(action)
-        panels_menu = view_menu.addMenu("&Panels")
-        for dock in (self.prompt_dock, self.output_dock, self.references_dock, self.history_dock, self.jobs_dock):
-            panels_menu.addAction(dock.toggleViewAction())
-        panels_menu.addSeparator()
-        panels_menu.addAction(self.actionResetLayout)
-        for action in (None, self.actionFocusCanvas, self.actionFocusPrompt, self.actionFocusHistory,
-                       self.actionFocusResults, None, self.actionLedger, self.actionProjects):
-            view_menu.addSeparator() if action is None else view_menu.addAction(action)
-
-        self.tool_strip = build_tool_strip(self, (
-            (self.actionBrush, self.actionEraser, self.actionRect, self.actionLasso, self.actionMagicWand,
-             self.actionColorRange),
-            (self.actionUndo, self.actionRedo),
-            (self.actionInvertMask, self.actionClearMask),
-            (self.actionExpandCanvas, self.actionCompare),
-        ))
-        self._apply_icons()
-
-    def _apply_icons(self) -> None:
-        from ..theme.icons import ICON_NAMES, icon
-
-        for action in self.findChildren(QAction):
-            name = ACTION_ICONS.get(action.objectName())
-            if name in ICON_NAMES:
-                action.setIcon(icon(name, size=20))
-
     def _connect(self) -> None:
         c = self.canvas
         versions, images, exports = self.version_actions, self.image_actions, self.export_actions
@@ -470,19 +379,12 @@ class MainWindow(QMainWindow):
         self.tray.useCurrentRequested.connect(images.use_current_as_reference)
         self.tray.refused.connect(lambda msg: self.statusBar().showMessage(msg, 8000))
 
+        self.job_feedback = JobFeedback(self)
         self.images.opened.connect(lambda text: self.statusBar().showMessage(text, 5000))
         self.images.failed.connect(self._load_failed)
         self.versions.message.connect(lambda text: self.statusBar().showMessage(text, 6000))
         self.versions.failed.connect(self.prompt.set_error)
         self.versions.runRequested.connect(self.run)
-        self.jobs.jobQueued.connect(self._job_queued)
-        self.jobs.jobStarted.connect(self._job_started)
-        self.jobs.jobStage.connect(lambda t, text: self.jobs_view.set_status(t, JobStatus.RUNNING, text))
-        self.jobs.jobPartial.connect(self._job_partial)
-        self.jobs.jobRetrying.connect(lambda t, msg: self.jobs_view.set_status(t, JobStatus.RUNNING, msg))
-        self.jobs.jobSucceeded.connect(self._job_succeeded)
-        self.jobs.jobFailed.connect(self._job_failed)
-        self.jobs.jobCancelled.connect(self._job_cancelled)
         self.jobs.busyChanged.connect(self.prompt.set_busy)
         self.jobs_view.cancelJob.connect(self.jobs.cancel)
         self.jobs_view.retryJob.connect(self._retry_ticket)
@@ -820,49 +722,11 @@ class MainWindow(QMainWindow):
         self.prompt.set_prompt_history([prompt, *history])
 
     # ------------------------------------------------------------------ job signals
-    def _job_queued(self, ticket: str, title: str, detail: str) -> None:
-        self.jobs_view.add_job(ticket, title, detail)
-
-    def _job_started(self, ticket: str) -> None:
-        self.jobs_view.set_status(ticket, JobStatus.RUNNING, "Preparing…")
-        self.jobs_view.set_progress(ticket, 0, None)
-
-    def _job_partial(self, ticket: str, image: QImage, index: int, expected: int) -> None:
-        self.canvas.show_preview(image)
-        self.jobs_view.set_progress(ticket, index + 1, expected or None)
-        self.jobs_view.set_status(ticket, JobStatus.RUNNING, f"Preview {index + 1}" + (f" of {expected}" if expected else ""))
-
-    def _job_succeeded(self, ticket: str, result: JobResult) -> None:
-        self.canvas.clear_preview()
-        self.jobs_view.set_status(ticket, JobStatus.SUCCEEDED, "Done")
-        self.jobs_view.set_cost(ticket, result.credits, result.cost_usd)
-        self.prompt.show_actual_cost(result.credits, result.cost_usd)
-        self.prompt.set_last_run_quality(result.quality)
-        if result.versions:
-            first = result.versions[0]
-            self._show_result(first.id, str(first.path), result.images[0] if result.images else QImage())
-        self._fill_result_strip(result)
-        for note in result.notes:
-            self.statusBar().showMessage(note, 8000)
-        self.history.refresh()
-        if result.versions:
-            self.history.select_version(result.versions[0].id)
-        self._update_totals()
-        self._notify_if_background(ticket, "Your image is ready", f"{len(result.versions)} new version(s).")
-
-    def _show_result(self, version_id: str, path: str, image: QImage) -> None:
-        if image.isNull():
-            self.images.open_file(path, version_id, keep_mask=True)
-            return
-        self.document.show_result(image, ImageSource(path=path, version_id=version_id))  # the mask survives
-
-    def _fill_result_strip(self, result: JobResult) -> None:
+    def show_results(self, result: JobResult) -> None:
         """n results: the variant grid under the canvas, the first one chosen; one result needs no grid."""
         if len(result.versions) < 2:
-            self._strip_images = {}
             self._hide_results()
             return
-        self._strip_images = {v.id: img for v, img in zip(result.versions, result.images, strict=False)}
         self.result_strip.set_results([(v.id, str(v.path), img)
                                        for v, img in zip(result.versions, result.images, strict=False)])
         self.results.set_count(len(result.versions))
@@ -882,18 +746,15 @@ class MainWindow(QMainWindow):
         if item is None:
             return None
         version_id, path = item.data(Qt.ItemDataRole.UserRole)
-        return version_id, path, getattr(self, "_strip_images", {}).get(version_id, QImage())
+        return version_id, path, self.job_feedback.result_image(version_id)
 
     def _pick_result_index(self, index: int) -> None:
         chosen = self._result_at(index)
         if chosen is None:
             return
         version_id, path, image = chosen
-        self._show_result(version_id, path, image)
+        self.job_feedback.show_result(version_id, path, image)
         self.history.select_version(version_id)
-
-    def _pick_result(self, item: QListWidgetItem) -> None:
-        self.result_strip.choose(self.result_strip.row(item))
 
     def _flicker_frame(self, index: int) -> None:
         chosen = self._result_at(index)
@@ -936,33 +797,6 @@ class MainWindow(QMainWindow):
             self.result_strip.setFocus(Qt.FocusReason.ShortcutFocusReason)
         else:
             self.statusBar().showMessage("No results to choose from yet: run with Images set above 1.", 5000)
-
-    def _job_failed(self, ticket: str, message: str, refused: bool) -> None:
-        # A stream cut mid-way leaves its last preview on the canvas: the user still sees what arrived.
-        # It is cleared by the next run, by opening an image, or by a mask edit.
-        if self.canvas.has_preview():
-            self.statusBar().showMessage("The last preview that arrived is shown; it was not saved as a version.", 10000)
-        self.jobs_view.set_status(ticket, JobStatus.FAILED, "Refused" if refused else "Failed")
-        self.jobs_view.set_error(ticket, message)
-        self.prompt.set_error(message)
-        self.history.refresh()  # a cut stream may have kept the images that finished before the cut
-        self._update_totals()
-        self._notify_if_background(ticket, "A job failed", message)
-
-    def _job_cancelled(self, ticket: str) -> None:
-        self.canvas.clear_preview()
-        self.jobs_view.set_status(ticket, JobStatus.CANCELLED, "Cancelled")
-
-    def _notify_if_background(self, ticket: str, title: str, text: str) -> None:
-        running_for = self.job_book.seconds_running(ticket)
-        if running_for is None or running_for < NOTIFY_AFTER_SECONDS or self.isActiveWindow():
-            return
-        QApplication.alert(self)
-        if QSystemTrayIcon.isSystemTrayAvailable() and QSystemTrayIcon.supportsMessages():
-            if not hasattr(self, "_tray_icon"):
-                self._tray_icon = QSystemTrayIcon(self.windowIcon(), self)
-                self._tray_icon.show()
-            self._tray_icon.showMessage(title, text)
 
     # ------------------------------------------------------------------ forwarded to the controllers
     # Other code and the tests call these on the window; the work lives in version_actions.py,
