@@ -79,15 +79,6 @@ class AppServices:
         self.store.close()
 
 
-def _qsettings():
-    from PySide6.QtCore import QSettings
-
-    home = os.environ.get("GPTIMG_HOME")
-    if home:
-        return QSettings(str(Path(home) / "config" / "ui.ini"), QSettings.Format.IniFormat)
-    return QSettings(APP_NAME, APP_NAME)
-
-
 def ensure_app():
     from PySide6.QtWidgets import QApplication
 
@@ -114,6 +105,7 @@ def ensure_app():
 def create_window(environ=os.environ, demo_delay: float = 0.35, force_demo: bool = False):
     """The main window, ready to show, without entering the event loop."""
     app = ensure_app()
+    from .editor.ui_settings import open_ui_settings
     from .ui.theme.resources import app_icon
     from .ui.window.main_window import MainWindow
 
@@ -143,7 +135,7 @@ def create_window(environ=os.environ, demo_delay: float = 0.35, force_demo: bool
         demo=services.choice.is_demo,
         provider_label=services.provider_label,
         prices=services.prices,
-        settings=_qsettings(),
+        settings=open_ui_settings(),
         scratch_dir=scratch,
         open_settings=open_settings,
     )

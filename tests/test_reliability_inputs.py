@@ -183,6 +183,7 @@ def editing(qtbot, window, tmp_path):
     window.tray.add_files([good_ref])
     qtbot.waitUntil(lambda: window.tray.count() == 1 and not window.tray.is_loading(), timeout=5000)
     window.prompt.set_prompt("Blend the references into the scene")
+    window.tray.cards()[0].pin_button.click()  # pinned: it stays when another image is opened
     refusals: list[str] = []
     window.tray.refused.connect(refusals.append)
     window.refusals = refusals
@@ -251,7 +252,9 @@ def test_odd_files_are_converted_correctly(qtbot, editing, tmp_path, name, maker
 
 def test_an_animated_canvas_image_runs_with_its_first_frame_and_says_so(qtbot, window, tmp_path):
     path = tmp_path / "moving.gif"
-    make_gif(path)
+    # At a size the model can edit at: an edit goes out at the canvas size (a smaller one must be padded first).
+    frames = [Image.new("RGB", (1024, 768), c) for c in ((230, 20, 20), (20, 230, 20), (20, 20, 230))]
+    frames[0].save(path, save_all=True, append_images=frames[1:], duration=100, loop=0)
     window.open_image(str(path))
     qtbot.waitUntil(lambda: window.source.path == str(path), timeout=10_000)
     window.prompt.set_prompt("Add snow")

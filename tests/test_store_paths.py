@@ -59,7 +59,9 @@ def test_without_gptimg_home_the_platform_folders_are_used(tmp_path, monkeypatch
 
     assert paths.data_dir() == tmp_path / "platform-data"
     assert paths.config_dir() == tmp_path / "platform-config"
-    assert calls == [("data", "gptimg-desktop", False), ("config", "gptimg-desktop", False)]
+    # data_dir() first looks for a folder chosen in Settings, in the config folder.
+    assert calls == [("config", "gptimg-desktop", False), ("data", "gptimg-desktop", False),
+                     ("config", "gptimg-desktop", False)]
     assert _mode(tmp_path / "platform-data") == 0o700
     assert (tmp_path / "platform-data" / "logs").is_dir()
 
@@ -69,3 +71,20 @@ def test_subfolder_helpers(gptimg_home):
     assert paths.logs_dir(gptimg_home / "other") == gptimg_home / "other" / "logs"
     with pytest.raises(ValueError, match="Unknown data folder"):
         paths.subfolder("downloads")
+
+
+def test_the_data_folder_chosen_in_settings_takes_effect_at_the_next_start(tmp_path, monkeypatch):
+    monkeypatch.delenv("GPTIMG_HOME", raising=False)
+    monkeypatch.setattr(paths.platformdirs, "user_config_dir", lambda *a, **k: str(tmp_path / "config"))
+    monkeypatch.setattr(paths.platformdirs, "user_data_dir", lambda *a, **k: str(tmp_path / "default"))
+    assert paths.data_dir() == tmp_path / "default"
+    paths.set_data_dir_choice(tmp_path / "elsewhere")
+    assert paths.data_dir() == tmp_path / "elsewhere" and (tmp_path / "elsewhere" / "images").is_dir()
+    from gptimg_desktop.store.history import HistoryStore
+
+    with HistoryStore() as store:  # what the app and the CLI open
+        assert store.root == tmp_path / "elsewhere"
+    paths.set_data_dir_choice(None)
+    assert paths.data_dir() == tmp_path / "default"
+    monkeypatch.setenv("GPTIMG_HOME", str(tmp_path / "home"))  # GPTIMG_HOME still wins
+    assert paths.data_dir() == tmp_path / "home"

@@ -386,7 +386,7 @@ def test_reorder_roles_and_wording(tray, qtbot, pngs):
     tray.set_limit(15)  # editing: image 1 is the canvas
     tray.add_files(pngs)
     qtbot.waitUntil(lambda: tray.count() == 3, timeout=5000)
-    tray.move(2, 0)
+    tray.move_reference(2, 0)
     assert [r.path for r in tray.references()] == [pngs[2], pngs[0], pngs[1]]
     card = tray.cards()[0]
     _select(card.role_combo, "subject")

@@ -101,7 +101,7 @@ def test_insecure_remote_http_is_refused_without_opt_in(qtbot, store, tmp_path):
 def test_price_table_and_credits_are_editable(qtbot, store, tmp_path):
     dialog = _dialog(qtbot, store, tmp_path)
     dialog.credits.setValue(45)
-    dialog.price_table.cellWidget(0, 2).setValue(25.0)  # gpt-image-2 image out
+    dialog.price_grid.cellWidget(0, 2).setValue(25.0)  # gpt-image-2 image out
     table = dialog.price_table_value()
     assert table.credits_per_image == 45
     assert table.prices("gpt-image-2").image_out == 25.0

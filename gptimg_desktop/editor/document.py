@@ -14,7 +14,7 @@ from dataclasses import dataclass, field, replace
 
 import numpy as np
 from PySide6.QtCore import QObject, QRect, Qt, Signal
-from PySide6.QtGui import QColor, QImage, QRegion
+from PySide6.QtGui import QColor, QImage
 
 from ..core import masks as core_masks
 from ..core.errors import RequestRefused
@@ -48,13 +48,17 @@ class ImageSource:
     modified: bool = False  # e.g. the canvas was expanded: upload the pixels, not the file
 
 
+# image, packed mask, source, and the references when the step changed them (opening an image), else None
+_State = tuple[QImage | None, bytes | None, ImageSource, tuple[Reference, ...] | None]
+
+
 @dataclass
 class _ImageStep:
     """An undo step that changed the image itself (open, new, expand, crop, pad): both sides, whole."""
 
     label: str
-    before: tuple[QImage | None, bytes | None, ImageSource]
-    after: tuple[QImage | None, bytes | None, ImageSource]
+    before: _State
+    after: _State
     _nbytes: int = field(default=0)
 
     @property
@@ -77,7 +81,7 @@ class EditorDocument(QObject):
 
     imageChanged = Signal()  # a different image, or the same one grown, cropped or padded
     sourceChanged = Signal()
-    maskChanged = Signal(object)  # the QRegion changed (image px), or None for the whole mask
+    maskChanged = Signal(object)  # the list of QRects changed (image px), or None for the whole mask
     undoStateChanged = Signal(bool, bool)  # can undo, can redo
     referencesChanged = Signal()
     settingsChanged = Signal()
@@ -125,8 +129,8 @@ class EditorDocument(QObject):
         recomputed, and only pinned references stay."""
         if image.isNull():
             raise ValueError("Open a valid image.")
-        self._replace_whole(QImage(image), None, source, label)
-        self.keep_pinned_references()
+        self._replace_whole(QImage(image), None, source, label,
+                            references=[r for r in self._references if r.pinned])
 
     def show_result(self, image: QImage, source: ImageSource) -> None:
         """A job's result or a picked candidate arrives in the same document: the mask survives between attempts
@@ -160,21 +164,27 @@ class EditorDocument(QObject):
             return
         self._replace_whole(None, None, ImageSource(), "New image")
 
-    def _replace_whole(self, image: QImage | None, mask: np.ndarray | None, source: ImageSource, label: str) -> None:
-        before = self._snapshot()
-        self._apply_whole_state(image, mask, source)
+    def _replace_whole(self, image: QImage | None, mask: np.ndarray | None, source: ImageSource, label: str,
+                       references: list[Reference] | None = None) -> None:
+        keep_refs = references is None
+        before = self._snapshot(with_references=not keep_refs)
+        self._apply_whole_state(image, mask, source, references)
         if before[0] is not None:  # nothing to go back to from an empty canvas
-            after = self._snapshot()
+            after = self._snapshot(with_references=not keep_refs)
             size = sum(img.sizeInBytes() for img in (before[0], after[0]) if img is not None)
             size += sum(len(m) for m in (before[1], after[1]) if m is not None)
             self.undo_stack.push_step(_ImageStep(label, before, after, size))
         self._emit_undo_state()
 
-    def _snapshot(self) -> tuple[QImage | None, bytes | None, ImageSource]:
+    def _snapshot(self, with_references: bool) -> _State:
         mask = self.mask.array() if self.mask is not None and self.mask.has_paint() else None
-        return (QImage(self._image) if self._image is not None else None, _pack_mask(mask), self._source)
+        image = QImage(self._image) if self._image is not None else None
+        return (image, _pack_mask(mask), self._source, tuple(self._references) if with_references else None)
 
-    def _apply_whole_state(self, image: QImage | None, mask: np.ndarray | None, source: ImageSource) -> None:
+    def _apply_whole_state(self, image: QImage | None, mask: np.ndarray | None, source: ImageSource,
+                           references: list[Reference] | None) -> None:
+        if references is not None:
+            self.set_references(references)  # opening drops unpinned references; undo brings them back
         self._image = image
         self.mask = MaskLayer(image.width(), image.height(), self.mask_color) if image is not None else None
         if self.mask is not None and mask is not None:
@@ -298,12 +308,12 @@ class EditorDocument(QObject):
         edit = self.undo_stack.push(x, y, before, after, label)
         if edit is None:
             return False
-        self._mask_edited(QRegion(QRect(edit.x, edit.y, edit.width, edit.height)))
+        self._mask_edited([QRect(edit.x, edit.y, edit.width, edit.height)])
         return True
 
-    def _mask_edited(self, region: QRegion | None) -> None:
+    def _mask_edited(self, rects: list[QRect] | None) -> None:
         self._emit_undo_state()
-        self.maskChanged.emit(region)
+        self.maskChanged.emit(rects)
         self._update_mode()
 
     # ================================================================ undo (mask strokes and image operations)
@@ -329,16 +339,14 @@ class EditorDocument(QObject):
 
     def _apply_step(self, step: object, forward: bool) -> None:
         if isinstance(step, _ImageStep):
-            image, mask, source = step.after if forward else step.before
-            self._apply_whole_state(image, _unpack_mask(mask, image), source)
+            image, mask, source, references = step.after if forward else step.before
+            self._apply_whole_state(image, _unpack_mask(mask, image), source,
+                                    list(references) if references is not None else None)
             self._emit_undo_state()
             return
         if isinstance(step, MaskEdit) and self.mask is not None:
             patches: list[Patch] = step.after() if forward else step.before()
-            region = QRegion()
-            for rect in self.mask.write_patches(patches):
-                region += rect
-            self._mask_edited(region)
+            self._mask_edited(self.mask.write_patches(patches))
 
     def _emit_undo_state(self) -> None:
         self.undoStateChanged.emit(self.undo_stack.can_undo(), self.undo_stack.can_redo())

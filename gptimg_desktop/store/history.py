@@ -478,9 +478,8 @@ class HistoryStore:
                 (rel, project_id),
             ).fetchone()
             if row is not None:
-                existing = row["id"]
+                version_id = str(row["id"])
             else:
-                existing = None
                 job_id = str(uuid.uuid4())
                 now = self._now()
                 conn.execute(
@@ -497,7 +496,7 @@ class HistoryStore:
                     (version_id, job_id, project_id, rel, format, width, height, f"{width}x{height}",
                      filename, now),
                 )
-        return self._version_or_raise(existing or version_id)
+        return self._version_or_raise(version_id)
 
     def record_usage_without_version(self, job_id: str, usage: Usage, cost_usd: float, credits: int = 0) -> None:
         """Record tokens that were billed but produced no saved image (e.g. partial images of a cut stream)."""

@@ -38,8 +38,33 @@ def prepare_data_dir(root: Path) -> Path:
 def data_dir() -> Path:
     """The folder holding history.db and the image files, with its subfolders created."""
     home = os.environ.get(HOME_ENV)
-    root = Path(home).expanduser() if home else Path(platformdirs.user_data_dir(APP_NAME, appauthor=False))
-    return prepare_data_dir(root)
+    if home:
+        return prepare_data_dir(Path(home).expanduser())
+    chosen = chosen_data_dir()
+    return prepare_data_dir(chosen or Path(platformdirs.user_data_dir(APP_NAME, appauthor=False)))
+
+
+DATA_DIR_CHOICE = "data-dir.txt"  # in config_dir(): the folder chosen in Settings, read by the app and the CLI
+
+
+def chosen_data_dir() -> Path | None:
+    """The data folder chosen in Settings (a plain file, so the CLI honours it too), or None."""
+    try:
+        text = (config_dir() / DATA_DIR_CHOICE).read_text("utf-8").strip()
+    except (FileNotFoundError, OSError):
+        return None
+    return Path(text).expanduser() if text else None
+
+
+def set_data_dir_choice(path: Path | None) -> None:
+    """Remember the data folder for the next start (None: back to the default). GPTIMG_HOME still wins."""
+    from .files import atomic_write
+
+    target = config_dir() / DATA_DIR_CHOICE
+    if path is None:
+        target.unlink(missing_ok=True)
+        return
+    atomic_write(target, str(Path(path).expanduser()).encode("utf-8"))
 
 
 def config_dir() -> Path:

@@ -55,9 +55,9 @@ class ExpandCanvasDialog(QDialog):
             button.setAccessibleName(text)
             button.clicked.connect(lambda _=False, r=ratio: self._preset(r))
             presets.addWidget(button)
-        self.result = QLabel(self)
-        self.result.setObjectName("expandResultLabel")
-        self.result.setWordWrap(True)
+        self.result_label = QLabel(self)
+        self.result_label.setObjectName("expandResultLabel")
+        self.result_label.setWordWrap(True)
         self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel, self)
         self.buttons.button(QDialogButtonBox.StandardButton.Ok).setText("Expand")
         self.buttons.accepted.connect(self.accept)
@@ -66,7 +66,7 @@ class ExpandCanvasDialog(QDialog):
         layout.addWidget(intro)
         layout.addLayout(presets)
         layout.addLayout(grid)
-        layout.addWidget(self.result)
+        layout.addWidget(self.result_label)
         layout.addWidget(self.buttons)
         self._update()
 
@@ -93,21 +93,21 @@ class ExpandCanvasDialog(QDialog):
         requested = self._requested()
         if not any(requested):
             self._valid = None
-            self.result.setText("Choose how much to add on each side.")
+            self.result_label.setText("Choose how much to add on each side.")
             ok.setEnabled(False)
             return
         try:
             self._valid = expand_to_valid(self._spec, self._w, self._h, *requested)
         except RequestRefused as exc:
             self._valid = None
-            self.result.setText(str(exc))
+            self.result_label.setText(str(exc))
             ok.setEnabled(False)
             return
         left, top, right, bottom = self._valid
         new_w, new_h = self._w + left + right, self._h + top + bottom
         note = "" if self._valid == requested else (
             f" (adjusted to +{left} left, +{top} top, +{right} right, +{bottom} bottom)")
-        self.result.setText(f"New canvas: {new_w}×{new_h}{note}.")
+        self.result_label.setText(f"New canvas: {new_w}×{new_h}{note}.")
         ok.setEnabled(True)
 
     def margins(self) -> tuple[int, int, int, int]:

@@ -8,8 +8,19 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from PySide6.QtCore import QEvent, QModelIndex, QObject, QPointF, QRect, QRectF, QSize, Qt, Signal
-from PySide6.QtGui import QColor, QFont, QFontMetrics, QPainter, QPainterPath, QPen, QPixmap
+from PySide6.QtCore import (
+    QEvent,
+    QModelIndex,
+    QObject,
+    QPersistentModelIndex,
+    QPointF,
+    QRect,
+    QRectF,
+    QSize,
+    Qt,
+    Signal,
+)
+from PySide6.QtGui import QColor, QFont, QFontMetrics, QMouseEvent, QPainter, QPainterPath, QPen, QPixmap
 from PySide6.QtWidgets import QStyle, QStyledItemDelegate, QStyleOptionViewItem, QTreeView
 
 from ..theme.style import Colors
@@ -24,6 +35,7 @@ from .history_model import (
     STARRED_ROLE,
     TIME_ROLE,
     VERSION_ID_ROLE,
+    HistoryModel,
 )
 from .thumbnail_cache import ThumbnailCache
 
@@ -36,6 +48,8 @@ MAX_INDENT_LEVELS = 6  # deeper edits draw at this indent with their depth writt
 CHEVRON = 14
 STAR = 22  # hit box of the star toggle
 NARROW_TEXT = 200  # below this text width a row leaves out its time
+
+_Index = QModelIndex | QPersistentModelIndex
 
 
 class HistoryDelegate(QStyledItemDelegate):
@@ -53,21 +67,21 @@ class HistoryDelegate(QStyledItemDelegate):
         self._resolve = resolve  # relative image path -> absolute path
 
     # ------------------------------------------------------------------ geometry
-    def sizeHint(self, option: QStyleOptionViewItem, index: QModelIndex) -> QSize:
+    def sizeHint(self, option: QStyleOptionViewItem, index: _Index) -> QSize:
         # Asked for every row in the timeline (rows differ in height): no trip through data() roles.
         model = index.model()
-        is_day = model.is_day(index) if hasattr(model, "is_day") else index.data(KIND_ROLE) == "day"
+        is_day = model.is_day(index) if isinstance(model, HistoryModel) else index.data(KIND_ROLE) == "day"
         return QSize(200, DAY_HEIGHT if is_day else ROW_HEIGHT)
 
     @staticmethod
-    def _indent(index: QModelIndex) -> int:
+    def _indent(index: _Index) -> int:
         return min(index.data(DEPTH_ROLE) or 0, MAX_INDENT_LEVELS) * INDENT
 
-    def chevron_rect(self, rect: QRect, index: QModelIndex) -> QRect:
+    def chevron_rect(self, rect: QRect, index: _Index) -> QRect:
         x = rect.left() + PAD // 2 + self._indent(index)
         return QRect(x, rect.top() + (rect.height() - CHEVRON) // 2, CHEVRON, CHEVRON)
 
-    def thumb_rect(self, rect: QRect, index: QModelIndex) -> QRect:
+    def thumb_rect(self, rect: QRect, index: _Index) -> QRect:
         x = self.chevron_rect(rect, index).right() + 3
         return QRect(x, rect.top() + PAD, THUMB, THUMB)
 
@@ -76,7 +90,7 @@ class HistoryDelegate(QStyledItemDelegate):
         return QRect(rect.right() - PAD - STAR + 2, rect.top() + (rect.height() - STAR) // 2, STAR, STAR)
 
     # ------------------------------------------------------------------ painting
-    def paint(self, painter: QPainter, option: QStyleOptionViewItem, index: QModelIndex) -> None:
+    def paint(self, painter: QPainter, option: QStyleOptionViewItem, index: _Index) -> None:
         painter.save()
         painter.setRenderHint(QPainter.RenderHint.Antialiasing)
         painter.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform)
@@ -86,7 +100,7 @@ class HistoryDelegate(QStyledItemDelegate):
             self._paint_version(painter, option, index)
         painter.restore()
 
-    def _paint_day(self, p: QPainter, option: QStyleOptionViewItem, index: QModelIndex) -> None:
+    def _paint_day(self, p: QPainter, option: QStyleOptionViewItem, index: _Index) -> None:
         rect = option.rect
         font = QFont(option.font)
         font.setBold(True)
@@ -106,7 +120,7 @@ class HistoryDelegate(QStyledItemDelegate):
         p.setPen(QPen(QColor(Colors.border), 1))
         p.drawLine(rect.left() + PAD, rect.bottom(), rect.right() - PAD, rect.bottom())
 
-    def _paint_version(self, p: QPainter, option: QStyleOptionViewItem, index: QModelIndex) -> None:
+    def _paint_version(self, p: QPainter, option: QStyleOptionViewItem, index: _Index) -> None:
         rect = option.rect
         selected = bool(option.state & QStyle.StateFlag.State_Selected)
         hover = bool(option.state & QStyle.StateFlag.State_MouseOver)
@@ -178,11 +192,11 @@ class HistoryDelegate(QStyledItemDelegate):
         p.setPen(QColor(Colors.text_muted))
         p.drawText(line2, Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter, meta)
 
-    def _paint_connector(self, p: QPainter, rect: QRect, index: QModelIndex, depth: int) -> None:
+    def _paint_connector(self, p: QPainter, rect: QRect, index: _Index, depth: int) -> None:
         """Tree lines like a file browser's: an elbow from the parent's chevron to this row, and the lines of
         ancestors that continue below. Levels past MAX_INDENT_LEVELS share the last column."""
         model = index.model()
-        lines = model.tree_lines(index) if hasattr(model, "tree_lines") else [False] * depth
+        lines = model.tree_lines(index) if isinstance(model, HistoryModel) else [False] * depth
         base = rect.left() + PAD // 2 + CHEVRON // 2
         top, bottom, mid = rect.top(), rect.bottom() + 1, rect.top() + rect.height() // 2
         shown = min(depth, MAX_INDENT_LEVELS)
@@ -225,7 +239,7 @@ class HistoryDelegate(QStyledItemDelegate):
         else:
             p.drawPolyline([QPointF(c.x() - 1.5, c.y() - 3.5), QPointF(c.x() + 2, c.y()), QPointF(c.x() - 1.5, c.y() + 3.5)])
 
-    def _paint_thumb(self, p: QPainter, rect: QRect, index: QModelIndex) -> None:
+    def _paint_thumb(self, p: QPainter, rect: QRect, index: _Index) -> None:
         frame = QRectF(rect)
         clip = QPainterPath()
         clip.addRoundedRect(frame, 5, 5)
@@ -315,14 +329,15 @@ class HistoryDelegate(QStyledItemDelegate):
         return int(width)
 
     # ------------------------------------------------------------------ clicks
-    def editorEvent(self, event: QEvent, model, option: QStyleOptionViewItem, index: QModelIndex) -> bool:
+    def editorEvent(self, event: QEvent, model, option: QStyleOptionViewItem,
+                    index: _Index) -> bool:
         """Star and chevron clicks are handled here and do not select the row."""
         if index.data(KIND_ROLE) != "version":
             return False
         kind = event.type()
         if kind not in (QEvent.Type.MouseButtonPress, QEvent.Type.MouseButtonRelease, QEvent.Type.MouseButtonDblClick):
             return False
-        if event.button() != Qt.MouseButton.LeftButton:
+        if not isinstance(event, QMouseEvent) or event.button() != Qt.MouseButton.LeftButton:
             return False
         pos = event.position().toPoint()
         on_star = self.star_rect(option.rect).contains(pos)

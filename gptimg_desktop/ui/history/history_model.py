@@ -287,7 +287,8 @@ class HistoryModel(QAbstractItemModel):
             return QModelIndex()
         return self.createIndex(row, 0, siblings[row])
 
-    def parent(self, index: _Index = QModelIndex()) -> QModelIndex:  # noqa: B008
+    # PySide's parent() is also QObject.parent(); only the model's overload is meant here.
+    def parent(self, index: _Index = QModelIndex()) -> QModelIndex:  # noqa: B008  # pyright: ignore[reportIncompatibleMethodOverride]
         if not index.isValid() or self._mode == TIMELINE:
             return QModelIndex()
         p = self._parent[index.internalId()]

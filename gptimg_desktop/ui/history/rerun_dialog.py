@@ -15,7 +15,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from ...core.models import DEFAULT_MODEL, find_model
+from ...core.models import DEFAULT_MODEL, find_model, get_model
 from ...core.sizes import SIZE_PRESETS
 from ..theme.style import SPACING, set_role
 
@@ -37,7 +37,7 @@ class RerunDialog(QDialog):
         self.setAccessibleName("Re-run with changes")
         self.setWindowTitle("Re-run with changes")
         self._original = {"quality": quality or "auto", "size": size, "n": max(1, count)}
-        spec = find_model(model) or find_model(DEFAULT_MODEL)
+        spec = find_model(model) or get_model(DEFAULT_MODEL)
 
         intro = QLabel("Runs the same prompt and inputs again with these settings:", self)
         intro.setWordWrap(True)

@@ -246,12 +246,12 @@ class JobsView(QWidget):
         head.addWidget(self.clear_button)
         layout.addLayout(head)
 
-        self.scroll = QScrollArea()
-        self.scroll.setObjectName("jobsScroll")
-        self.scroll.setWidgetResizable(True)
-        self.scroll.setFrameShape(QFrame.Shape.NoFrame)
-        self.scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
-        set_role(self.scroll, "panel")
+        self.scroll_area = QScrollArea()
+        self.scroll_area.setObjectName("jobsScroll")
+        self.scroll_area.setWidgetResizable(True)
+        self.scroll_area.setFrameShape(QFrame.Shape.NoFrame)
+        self.scroll_area.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        set_role(self.scroll_area, "panel")
         holder = QWidget()
         self._rows_layout = QVBoxLayout(holder)
         self._rows_layout.setContentsMargins(0, 0, 0, 0)
@@ -263,8 +263,8 @@ class JobsView(QWidget):
         self.empty_hint.setStyleSheet(f"color: {Colors.text_muted}; padding: 16px;")
         self._rows_layout.addWidget(self.empty_hint)
         self._rows_layout.addStretch(1)
-        self.scroll.setWidget(holder)
-        layout.addWidget(self.scroll, 1)
+        self.scroll_area.setWidget(holder)
+        layout.addWidget(self.scroll_area, 1)
         self._refresh()
 
     # ------------------------------------------------------------------ API
@@ -315,7 +315,8 @@ class JobsView(QWidget):
         """The jobs shown, newest first."""
         ids = []
         for i in range(self._rows_layout.count()):
-            widget = self._rows_layout.itemAt(i).widget()
+            layout_item = self._rows_layout.itemAt(i)
+            widget = layout_item.widget() if layout_item is not None else None
             if isinstance(widget, JobRow) and widget.job_id in self._rows:
                 ids.append(widget.job_id)
         return ids

@@ -262,7 +262,9 @@ class LedgerView(QWidget):
             if project.name == keep:
                 self.projects_table.setCurrentItem(item)
         if self.projects_table.currentItem() is None and self.projects_table.topLevelItemCount():
-            self.projects_table.setCurrentItem(self.projects_table.topLevelItem(0))
+            first = self.projects_table.topLevelItem(0)
+            if first is not None:
+                self.projects_table.setCurrentItem(first)
         self._project_selected()
 
     def _fill_period_filter(self) -> None:
@@ -302,14 +304,14 @@ class LedgerView(QWidget):
     def select_project(self, name: str) -> None:
         for i in range(self.projects_table.topLevelItemCount()):
             item = self.projects_table.topLevelItem(i)
-            if item.data(0, Qt.ItemDataRole.UserRole) == name:
+            if item is not None and item.data(0, Qt.ItemDataRole.UserRole) == name:
                 self.projects_table.setCurrentItem(item)
 
     def project_row(self, name: str) -> dict[str, str]:
         """The cells of ``name``'s row in the projects table, by column title (plus "level")."""
         for i in range(self.projects_table.topLevelItemCount()):
             item = self.projects_table.topLevelItem(i)
-            if item.data(0, Qt.ItemDataRole.UserRole) == name:
+            if item is not None and item.data(0, Qt.ItemDataRole.UserRole) == name:
                 cells = {title: item.text(c) for c, title in enumerate(PROJECT_COLUMNS)}
                 cells["level"] = item.data(5, Qt.ItemDataRole.UserRole)
                 return cells

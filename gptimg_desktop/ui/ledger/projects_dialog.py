@@ -190,12 +190,14 @@ class ProjectsDialog(QDialog):
             if project.name == keep:
                 self.table.setCurrentItem(item)
         if self.table.currentItem() is None and self.table.topLevelItemCount():
-            self.table.setCurrentItem(self.table.topLevelItem(0))
+            first = self.table.topLevelItem(0)
+            if first is not None:
+                self.table.setCurrentItem(first)
         self._selection_changed()
 
     def project_names(self) -> list[str]:
-        return [self.table.topLevelItem(i).data(0, Qt.ItemDataRole.UserRole)
-                for i in range(self.table.topLevelItemCount())]
+        items = (self.table.topLevelItem(i) for i in range(self.table.topLevelItemCount()))
+        return [item.data(0, Qt.ItemDataRole.UserRole) for item in items if item is not None]
 
     def selected_project(self) -> str | None:
         item = self.table.currentItem()
@@ -204,7 +206,7 @@ class ProjectsDialog(QDialog):
     def select(self, name: str) -> None:
         for i in range(self.table.topLevelItemCount()):
             item = self.table.topLevelItem(i)
-            if item.data(0, Qt.ItemDataRole.UserRole) == name:
+            if item is not None and item.data(0, Qt.ItemDataRole.UserRole) == name:
                 self.table.setCurrentItem(item)
                 return
 

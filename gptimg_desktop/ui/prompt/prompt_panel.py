@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from dataclasses import replace
 
 from PySide6.QtCore import QEvent, QObject, Qt, Signal
-from PySide6.QtGui import QKeyEvent
+from PySide6.QtGui import QKeyEvent, QStandardItemModel
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -208,7 +208,10 @@ class PromptPanel(QWidget):
             tip = " ".join(filter(None, (spec.notes, spec.lifecycle_note())))
             self.model_combo.setItemData(self.model_combo.count() - 1, tip, Qt.ItemDataRole.ToolTipRole)
             if spec.is_shut_down():  # listed so old versions make sense, but no longer selectable
-                self.model_combo.model().item(self.model_combo.count() - 1).setEnabled(False)
+                model = self.model_combo.model()
+                item = model.item(self.model_combo.count() - 1) if isinstance(model, QStandardItemModel) else None
+                if item is not None:
+                    item.setEnabled(False)
         form.addRow(self._label("Model", self.model_combo), self.model_combo)
         self.model_note = hint_label("modelNoteLabel", role="warning")
         self.model_note.hide()
@@ -496,9 +499,14 @@ class PromptPanel(QWidget):
 
     # ================================================================== run
     def request_run(self) -> bool:
-        """Validate and emit runRequested; on a refused request show why inline. Returns whether it ran."""
+        """Validate and emit runRequested; on a refused request show why inline. Returns whether it ran.
+
+        While editing, the canvas size is the document's to check (the window offers to crop or pad it)."""
         try:
-            self.to_request().validate()
+            request = self.to_request()
+            if self._canvas_size is not None:
+                request = request.with_changes(size="auto")
+            request.validate()
         except RequestRefused as refused:
             self.set_error(refused.message)
             self._focus_param(refused.param)
@@ -563,7 +571,7 @@ class PromptPanel(QWidget):
         return PromptSettings(
             prompt=self.prompt_edit.toPlainText(),
             model=self.model_combo.currentData(_DATA) or DEFAULT_MODEL,
-            size=self.size_picker.size(),
+            size=self.size_picker.size_text(),
             quality=self.quality_combo.currentData(_DATA) or "auto",
             n=self.count_spin.value(),
             output_format=fmt,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QStandardItemModel
 from PySide6.QtWidgets import QComboBox, QGridLayout, QHBoxLayout, QLabel, QSpinBox, QWidget
 
 from ...core.models import ModelSpec
@@ -115,7 +116,7 @@ class SizePicker(QWidget):
     # ------------------------------------------------------------------ model
     def set_model(self, spec: ModelSpec) -> None:
         """Refill the presets for ``spec``, keeping the current size when the new model allows it."""
-        previous = self.size() if self._spec is not None else AUTO
+        previous = self.size_text() if self._spec is not None else AUTO
         was_custom = self.size_combo.currentData(_DATA) == CUSTOM
         self._spec = spec
         self._updating = True
@@ -135,8 +136,10 @@ class SizePicker(QWidget):
             self.size_combo.addItem("Custom…", CUSTOM)
             custom_index = self.size_combo.count() - 1
             if not spec.flexible_sizes:
-                item = self.size_combo.model().item(custom_index)
-                item.setEnabled(False)
+                model = self.size_combo.model()
+                item = model.item(custom_index) if isinstance(model, QStandardItemModel) else None
+                if item is not None:
+                    item.setEnabled(False)
                 self.size_combo.setItemData(
                     custom_index, f"{spec.label} only takes {', '.join(map(_times, spec.fixed_sizes or ()))}.",
                     Qt.ItemDataRole.ToolTipRole,
@@ -146,7 +149,7 @@ class SizePicker(QWidget):
         self.set_size(previous, prefer_custom=was_custom)
 
     # ------------------------------------------------------------------ size
-    def size(self) -> str:
+    def size_text(self) -> str:
         data = self.size_combo.currentData(_DATA)
         if data == CUSTOM:
             return f"{self.width_spin.value()}x{self.height_spin.value()}"
@@ -177,7 +180,7 @@ class SizePicker(QWidget):
         finally:
             self._updating = False
         self._sync_controls()
-        self.sizeChanged.emit(self.size())
+        self.sizeChanged.emit(self.size_text())
 
     def _snap(self, size: Size) -> Size:
         """``size`` if the model takes it, else the nearest size it takes, with the reason in the hint."""
@@ -213,7 +216,7 @@ class SizePicker(QWidget):
             self._set_spins(parse_size(data))  # type: ignore[arg-type]
         self._show_hint("")
         self._sync_controls()
-        self.sizeChanged.emit(self.size())
+        self.sizeChanged.emit(self.size_text())
 
     def _on_custom_edited(self) -> None:
         if self._spec is None or not self.is_custom():
@@ -223,14 +226,14 @@ class SizePicker(QWidget):
         if snapped != typed:
             self._set_spins(snapped)
         self._sync_controls()
-        self.sizeChanged.emit(self.size())
+        self.sizeChanged.emit(self.size_text())
 
     def _sync_controls(self) -> None:
         custom = self.is_custom()
         self.width_spin.setEnabled(custom)
         self.height_spin.setEnabled(custom)
         spec = self._spec
-        size = parse_size(self.size()) if spec else None
+        size = parse_size(self.size_text()) if spec else None
         experimental = spec is not None and is_experimental(spec, size)
         self.experimental_badge.setVisible(experimental)
         if experimental and spec is not None:

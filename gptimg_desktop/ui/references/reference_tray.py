@@ -117,11 +117,11 @@ class ReferenceTray(QWidget):
         self.message_strip.closed.connect(self._refusals.clear)
         layout.addWidget(self.message_strip)
 
-        self.scroll = QScrollArea()
-        self.scroll.setObjectName("referenceScroll")
-        self.scroll.setWidgetResizable(True)
-        self.scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
-        set_role(self.scroll, "panel")
+        self.scroll_area = QScrollArea()
+        self.scroll_area.setObjectName("referenceScroll")
+        self.scroll_area.setWidgetResizable(True)
+        self.scroll_area.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        set_role(self.scroll_area, "panel")
         holder = QWidget()
         self._cards_layout = QVBoxLayout(holder)
         self._cards_layout.setContentsMargins(0, 0, 0, 0)
@@ -140,8 +140,8 @@ class ReferenceTray(QWidget):
         )
         self._cards_layout.addWidget(self.empty_hint)
         self._cards_layout.addStretch(1)
-        self.scroll.setWidget(holder)
-        layout.addWidget(self.scroll, 1)
+        self.scroll_area.setWidget(holder)
+        layout.addWidget(self.scroll_area, 1)
 
     # ------------------------------------------------------------------ configuration
     def set_limit(self, n: int, canvas_counts: bool | None = None) -> None:
@@ -280,7 +280,7 @@ class ReferenceTray(QWidget):
             if had_reference:
                 self.changed.emit()
 
-    def move(self, from_index: int, to_index: int) -> None:
+    def move_reference(self, from_index: int, to_index: int) -> None:
         n = len(self._entries)
         if not (0 <= from_index < n):
             return
@@ -349,7 +349,7 @@ class ReferenceTray(QWidget):
         card.roleChanged.connect(self._on_card_role)
         card.removeRequested.connect(lambda c: self.remove(self._index_of(c)))
         card.pinChanged.connect(lambda c, on: self.set_pinned(self._index_of(c), on))
-        card.moveRequested.connect(lambda c, to: self.move(self._index_of(c), to))
+        card.moveRequested.connect(lambda c, to: self.move_reference(self._index_of(c), to))
         entry.card = card
 
     def _index_of(self, card: ReferenceCard) -> int:
@@ -443,10 +443,10 @@ class ReferenceTray(QWidget):
     def dropEvent(self, event: QDropEvent) -> None:
         mime = event.mimeData()
         if mime.hasFormat(REORDER_MIME):
-            from_index = int(bytes(mime.data(REORDER_MIME)).decode() or -1)
+            from_index = int(mime.data(REORDER_MIME).toStdString() or -1)
             slot = self._drop_index(event.position().toPoint())
             # ``slot`` counts the dragged card itself; once it is taken out, later slots shift up by one.
-            self.move(from_index, slot - 1 if slot > from_index else slot)
+            self.move_reference(from_index, slot - 1 if slot > from_index else slot)
             event.acceptProposedAction()
             return
         self._add_from_mime(mime, "Dropped image")

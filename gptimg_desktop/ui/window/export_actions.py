@@ -14,6 +14,7 @@ from PySide6.QtWidgets import QColorDialog, QFileDialog
 
 from ...editor.background import run_background
 from ...editor.qimages import qimage_to_array
+from ...editor.ui_settings import LAST_DIR
 
 if TYPE_CHECKING:
     from .main_window import MainWindow
@@ -128,8 +129,8 @@ class ExportActions(QObject):
         w = self.window
         if error:
             w.prompt.set_error(f"Export failed: {error}. Check the folder is writable and try again.")
-        else:
-            w.settings.setValue("files/last_dir", str(Path(path or ".").parent))
+        elif path:
+            LAST_DIR.write(w.settings, str(Path(path).parent))
             w.statusBar().showMessage(f"Exported {path}", 6000)
 
 

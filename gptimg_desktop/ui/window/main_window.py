@@ -14,6 +14,7 @@ import json
 import logging
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from PySide6.QtCore import QByteArray, QSettings, QSize, Qt, Signal
 from PySide6.QtGui import QAction, QCloseEvent, QIcon, QImage, QKeySequence, QPixmap
@@ -40,10 +41,12 @@ from PySide6.QtWidgets import (
 )
 
 from ...core.errors import RequestRefused
+from ...editor.autosave import SessionAutosave
 from ...editor.document import EditorDocument, ImageSource
 from ...editor.images import ImageController
 from ...editor.jobs import JobBook, JobStatus
 from ...editor.references import reference_count_text
+from ...editor.ui_settings import LAST_DIR, LAST_PROMPT_SETTINGS, WINDOW_GEOMETRY, WINDOW_STATE
 from ...editor.versions import VersionController
 from ...jobs.pipeline import JobSpec
 from ...jobs.queue import JobQueue, JobResult
@@ -94,6 +97,8 @@ def _action(parent, name: str, text: str, shortcut=None, checkable=False, tip: s
 
 class MainWindow(QMainWindow):
     providerSettingsRequested = Signal()
+    services: Any  # app.AppServices, set by app.create_window
+    autosave: SessionAutosave  # set by app.create_window once the window exists
 
     def __init__(
         self,
@@ -307,8 +312,6 @@ class MainWindow(QMainWindow):
                                     tip="Add a project or branch exported on another machine")
         self.actionRun = a(self, "actionRun", "Run", "Ctrl+Return", tip="Generate or edit")
         self.actionCancel = a(self, "actionCancel", "Cancel Job", "Esc", tip="Cancel the running job")
-        for tool_action in (self.actionBrush, self.actionEraser, self.actionRect, self.actionLasso):
-            tool_action.setActionGroup(None)
         self.actionBrush.setChecked(True)
         for action in self.findChildren(QAction):
             if action.objectName():
@@ -445,8 +448,8 @@ class MainWindow(QMainWindow):
 
     # ------------------------------------------------------------------ state
     def _restore_layout(self) -> None:
-        geometry = self.settings.value("window/geometry")
-        state = self.settings.value("window/state")
+        geometry = WINDOW_GEOMETRY.read(self.settings)
+        state = WINDOW_STATE.read(self.settings)
         if isinstance(geometry, QByteArray):
             self.restoreGeometry(geometry)
         else:
@@ -455,7 +458,7 @@ class MainWindow(QMainWindow):
             self.restoreState(state)
         else:
             self.resizeDocks([self.left_dock, self.side_dock], [340, 380], Qt.Orientation.Horizontal)
-        last = self.settings.value("prompt/last_settings")
+        last = LAST_PROMPT_SETTINGS.read(self.settings)
         if isinstance(last, str) and last:
             try:
                 self.prompt.apply_settings(PromptSettings.from_dict(json.loads(last)))
@@ -463,9 +466,9 @@ class MainWindow(QMainWindow):
                 pass  # settings from an incompatible version: start from the defaults
 
     def save_layout(self) -> None:
-        self.settings.setValue("window/geometry", self.saveGeometry())
-        self.settings.setValue("window/state", self.saveState())
-        self.settings.setValue("prompt/last_settings", json.dumps(self.prompt.settings().to_dict()))
+        WINDOW_GEOMETRY.write(self.settings, self.saveGeometry())
+        WINDOW_STATE.write(self.settings, self.saveState())
+        LAST_PROMPT_SETTINGS.write(self.settings, json.dumps(self.document.settings().to_dict()))
         self.settings.sync()
 
     def closeEvent(self, event: QCloseEvent) -> None:
@@ -581,11 +584,11 @@ class MainWindow(QMainWindow):
             self.open_image(path)
 
     def _last_dir(self) -> str:
-        return str(self.settings.value("files/last_dir", str(Path.home())))
+        return str(LAST_DIR.read(self.settings))
 
     def open_image(self, path: str, version_id: str | None = None) -> None:
         """Load ``path`` off the GUI thread and start a new document on it (an opened file becomes an original)."""
-        self.settings.setValue("files/last_dir", str(Path(path).parent))
+        LAST_DIR.write(self.settings, str(Path(path).parent))
         self.statusBar().showMessage(f"Opening {Path(path).name}…")
         self.canvas.clear_preview()
         self.result_strip.setVisible(False)

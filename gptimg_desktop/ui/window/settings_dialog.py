@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from PySide6.QtCore import QSettings, Qt, QUrl
+from PySide6.QtCore import Qt, QUrl
 from PySide6.QtGui import QDesktopServices
 from PySide6.QtWidgets import (
     QCheckBox,
@@ -42,6 +42,7 @@ from ...provider.keys import (
     remember_for_session,
     set_api_key,
 )
+from ...store.paths import set_data_dir_choice
 
 PROVIDERS = (
     ("demo", "Demo (local server, no key)"),
@@ -201,27 +202,27 @@ class SettingsDialog(QDialog):
         row.addWidget(self.credits)
         row.addStretch(1)
         layout.addLayout(row)
-        self.price_table = QTableWidget(len(MODELS), len(PRICE_COLUMNS), box)
-        self.price_table.setObjectName("priceTable")
-        self.price_table.setAccessibleName("Price table, USD per million tokens")
-        self.price_table.setHorizontalHeaderLabels([label + " $/1M" for _, label in PRICE_COLUMNS])
-        self.price_table.setVerticalHeaderLabels([m.name for m in MODELS])
-        self.price_table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
-        self.price_table.setMinimumHeight(250)
+        self.price_grid = QTableWidget(len(MODELS), len(PRICE_COLUMNS), box)
+        self.price_grid.setObjectName("priceTable")
+        self.price_grid.setAccessibleName("Price table, USD per million tokens")
+        self.price_grid.setHorizontalHeaderLabels([label + " $/1M" for _, label in PRICE_COLUMNS])
+        self.price_grid.setVerticalHeaderLabels([m.name for m in MODELS])
+        self.price_grid.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
+        self.price_grid.setMinimumHeight(250)
         for row_index, spec in enumerate(MODELS):
             current = prices.prices(spec.name)
             for col, (attr, _label) in enumerate(PRICE_COLUMNS):
-                spin = QDoubleSpinBox(self.price_table)
+                spin = QDoubleSpinBox(self.price_grid)
                 spin.setRange(0, 1000)
                 spin.setDecimals(3)
                 spin.setValue(getattr(current, attr))
                 spin.setAccessibleName(f"{spec.name} {_label} price")
-                self.price_table.setCellWidget(row_index, col, spin)
+                self.price_grid.setCellWidget(row_index, col, spin)
             if not current.confirmed:
                 item = QTableWidgetItem(spec.name + " *")
                 item.setToolTip("Not published by OpenAI yet: assumed equal to gpt-image-2. Edit if you know better.")
-                self.price_table.setVerticalHeaderItem(row_index, item)
-        layout.addWidget(self.price_table)
+                self.price_grid.setVerticalHeaderItem(row_index, item)
+        layout.addWidget(self.price_grid)
         note = QLabel("* assumed price. Estimates use these prices and the size/quality token figures; "
                       "recorded costs use the usage the provider returns.", box)
         note.setWordWrap(True)
@@ -364,17 +365,21 @@ class SettingsDialog(QDialog):
         self.store.set_setting("prices", self.price_table_value().to_dict())
         self.store.set_setting("transparent_preview", self.transparent_preview.isChecked())
         if self._new_data_dir and not os.environ.get("GPTIMG_HOME"):
-            QSettings("gptimg-desktop", "gptimg-desktop").setValue("data/dir", self._new_data_dir)
+            set_data_dir_choice(Path(self._new_data_dir))  # takes effect at the next start
         super().accept()
 
     def _show_error(self, text: str) -> None:
         self.error.setText(text)
         self.error.setVisible(True)
 
+    def _price_cell(self, row: int, col: int) -> float:
+        spin = self.price_grid.cellWidget(row, col)
+        return spin.value() if isinstance(spin, QDoubleSpinBox) else 0.0
+
     def price_table_value(self) -> PriceTable:
         overrides = {}
         for row, spec in enumerate(MODELS):
-            values = {attr: self.price_table.cellWidget(row, col).value() for col, (attr, _l) in enumerate(PRICE_COLUMNS)}
+            values = {attr: self._price_cell(row, col) for col, (attr, _l) in enumerate(PRICE_COLUMNS)}
             base = spec.prices
             if any(abs(values[a] - getattr(base, a)) > 1e-9 for a in values):
                 overrides[spec.name] = TokenPrices(
