@@ -285,7 +285,7 @@ def prepare_input_image(
         and im.mode in _PASS_THROUGH_MODES[api_fmt]
         and "transparency" not in im.info
     )
-    if unchanged and len(data) < max_bytes:
+    if unchanged and api_fmt is not None and len(data) < max_bytes:
         return PreparedImage(_image_input(name, data, api_fmt, im.size, "A" in im.getbands(), source_path), notes)
     if fmt == "PNG":
         _load(im, name)  # the pixels are needed from here on
@@ -312,7 +312,7 @@ def prepare_input_image(
         out_fmt = "jpeg"
     else:
         out_fmt = "png"
-    if unchanged:
+    if unchanged and api_fmt is not None:
         out, out_fmt = data, api_fmt  # only too big: let the size fitting below decide
     else:
         out = encode_image(img, out_fmt, 95, png_level=1)
@@ -418,11 +418,16 @@ def _normalise_mode(im: Image.Image) -> tuple[Image.Image, str]:
     return im.convert("RGB"), f"converted from {mode} to RGB"
 
 
+def _min_alpha(img: Image.Image) -> int:
+    low = img.getchannel("A").getextrema()[0]
+    return int(low) if isinstance(low, int | float) else 0
+
+
 def _fit_under(img: Image.Image, size_now: int, max_bytes: int, name: str) -> tuple[Image.Image, bytes, str, str]:
     """Re-encode (and then scale down) until the file is under ``max_bytes``; refuse if it cannot be."""
     limit = _human_bytes(max_bytes)
     was = _human_bytes(size_now)
-    alpha_matters = "A" in img.getbands() and img.getchannel("A").getextrema()[0] < 255
+    alpha_matters = "A" in img.getbands() and _min_alpha(img) < 255
     if not alpha_matters and "A" in img.getbands():
         img = img.convert("RGB")
     if alpha_matters:
@@ -536,7 +541,7 @@ def _encode_black_rgba_png(alpha: np.ndarray) -> bytes:
     h, w = alpha.shape
     rows = np.zeros((h, w * 4 + 1), dtype=np.uint8)  # leading 0 per row = filter "None"
     rows[:, 4::4] = alpha
-    idat = zlib.compress(memoryview(rows).cast("B"), 1)
+    idat = zlib.compress(rows.tobytes(), 1)
     ihdr = struct.pack(">IIBBBBB", w, h, 8, 6, 0, 0, 0)  # 8-bit, colour type 6 = RGBA
     return b"\x89PNG\r\n\x1a\n" + _chunk(b"IHDR", ihdr) + _chunk(b"IDAT", idat) + _chunk(b"IEND", b"")
 
@@ -564,7 +569,7 @@ def _encode_png_fast(img: Image.Image) -> bytes | None:
     icc = img.info.get("icc_profile")
     if icc:
         chunks.append(_chunk(b"iCCP", b"ICC Profile\x00\x00" + zlib.compress(icc)))
-    chunks += [_chunk(b"IDAT", _deflate_parallel(memoryview(rows).cast("B"), 1)), _chunk(b"IEND", b"")]
+    chunks += [_chunk(b"IDAT", _deflate_parallel(rows.data.cast("B"), 1)), _chunk(b"IEND", b"")]
     return b"\x89PNG\r\n\x1a\n" + b"".join(chunks)
 
 
