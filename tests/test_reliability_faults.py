@@ -326,7 +326,9 @@ def test_the_window_shows_the_message_inline_and_keeps_prompt_and_mask(qtbot, wi
     assert not window.canvas.image().isNull() and window.source.path.endswith("canvas.png")
     job = window.store.list_jobs()[0]
     assert job.status == "failed" and job.error == message
-    assert window.store.list_versions() == [] and window.store.usage_totals().images == 0
+    # Only the opened original was recorded (no cost); the failed job made no version and billed nothing.
+    assert [v.kind for v in window.store.list_versions()] == ["original"]
+    assert window.store.usage_totals().images == 0
     assert window.store.job_inputs(job.id).images[0][0].read_bytes() == (tmp_path / "canvas.png").read_bytes()
 
 
@@ -342,7 +344,7 @@ def test_the_window_retries_a_rate_limit_and_then_succeeds(qtbot, window):
 
 
 def test_a_cut_stream_keeps_the_last_preview_on_the_canvas_and_bills_nothing(qtbot, window, tmp_path):
-    """Depends on MainWindow._job_failed not clearing the preview (the window keeps what arrived)."""
+    """Depends on JobFeedback._job_failed not clearing the preview (the window keeps what arrived)."""
     mask = _open_and_paint(qtbot, window, tmp_path)
     prompt = "Make the painted area glow"
     window.prompt.set_prompt(prompt)

@@ -119,11 +119,6 @@ class EditorDocument(QObject):
     def source(self) -> ImageSource:
         return self._source
 
-    def set_source(self, source: ImageSource) -> None:
-        if source != self._source:
-            self._source = source
-            self.sourceChanged.emit()
-
     def open_image(self, image: QImage, source: ImageSource, label: str = "Open image") -> None:
         """Start a new document on ``image``: the mask is cleared (undoably, with the old image), the mode
         recomputed, and only pinned references stay."""
@@ -361,16 +356,6 @@ class EditorDocument(QObject):
             self._references = references
             self.referencesChanged.emit()
             self._update_mode()
-
-    def set_pinned(self, index: int, pinned: bool) -> None:
-        if 0 <= index < len(self._references):
-            refs = list(self._references)
-            refs[index] = replace(refs[index], pinned=bool(pinned))
-            self.set_references(refs)
-
-    def keep_pinned_references(self) -> None:
-        """Opening another image: references that belonged to the last one go; pinned ones stay."""
-        self.set_references([r for r in self._references if r.pinned])
 
     def reference_limit(self) -> int:
         """How many references may go with the next run: 16 images in all, the canvas counting as one."""

@@ -41,9 +41,6 @@ class ImageController(QObject):
         self._pending = 0
         self._generation = 0  # only the newest open wins when several are in flight
 
-    def is_loading(self) -> bool:
-        return self._pending > 0
-
     def open_file(self, path: str, version_id: str | None = None, *, keep_mask: bool = False,
                   record_original: bool = True) -> None:
         """Load ``path`` and make it the image to edit: a new document, unless ``keep_mask`` (a result)."""

@@ -52,7 +52,6 @@ class VersionController(QObject):
         self.document = document
         self.store = store
         self.images = images  # ImageController
-        self._restoring = 0
         self._run_after_restore = False
 
     def show_version(self, version_id: str) -> bool:
@@ -62,10 +61,6 @@ class VersionController(QObject):
         self.images.open_file(str(version.path), version_id=version_id)
         return True
 
-    def is_restoring(self) -> bool:
-        return self._restoring > 0
-
-    # ------------------------------------------------------------------ restore and re-run
     def restore_inputs(self, version_id: str, changes: dict[str, Any] | None = None) -> None:
         """Bring back exactly what made a version: prompt, settings, canvas image, mask and references."""
         version = self.store.get_version(version_id)
@@ -91,7 +86,6 @@ class VersionController(QObject):
             canvas = (str(parent.path), parent.id) if parent else (canvas_path, None)
         mask_path = str(inputs.mask) if inputs.mask and canvas else None
         refs = [(str(path), role or None) for path, _name, role in images]
-        self._restoring += 1
 
         def work() -> _Restored:
             problems: list[str] = []
@@ -123,7 +117,6 @@ class VersionController(QObject):
             return _Restored(image, source, mask, references, problems)
 
         def done(result: _Restored | None, error: str) -> None:
-            self._restoring -= 1
             if result is None:
                 self.failed.emit(f"The inputs could not be restored: {error}")
                 self._run_after_restore = False

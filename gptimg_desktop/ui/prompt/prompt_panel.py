@@ -7,7 +7,6 @@ core.requests before emitting anything, so a request that would be refused never
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import replace
 
 from PySide6.QtCore import QEvent, QObject, Qt, Signal
 from PySide6.QtGui import QKeyEvent, QStandardItemModel
@@ -479,10 +478,6 @@ class PromptPanel(QWidget):
         """After a result arrives: a low-quality draft can be finalized at high."""
         self._last_quality = quality
         self.finalize_button.setEnabled(quality == "low" and "high" in self._spec.qualities)
-
-    def finalize_settings(self) -> PromptSettings:
-        """The current settings at high quality, for a window that re-runs from the panel."""
-        return replace(self.settings(), quality="high")
 
     def set_error(self, text: str | None) -> None:
         if text:

@@ -79,7 +79,7 @@ def _scratch_path(scratch_dir: str, token: int, ext: str) -> str:
 
 def _write_scratch_png(image: QImage, scratch_dir: str, token: int) -> str:
     path = _scratch_path(scratch_dir, token, "png")
-    if image.isNull() or not image.save(path, b"PNG"):
+    if image.isNull() or not image.save(path):
         raise InputImageError("the pasted image", "could not be saved to the scratch folder; paste it again")
     return path
 

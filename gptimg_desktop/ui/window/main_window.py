@@ -17,25 +17,21 @@ from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import QByteArray, QSettings, QSize, Qt, Signal
-from PySide6.QtGui import QAction, QCloseEvent, QIcon, QImage, QKeySequence, QPixmap
+from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
 from PySide6.QtWidgets import (
-    QApplication,
     QDockWidget,
     QFileDialog,
     QHBoxLayout,
     QInputDialog,
     QLabel,
     QListWidget,
-    QListWidgetItem,
     QMainWindow,
     QMessageBox,
     QPushButton,
     QSlider,
     QSpinBox,
     QSplitter,
-    QSystemTrayIcon,
     QTabWidget,
-    QToolBar,
     QVBoxLayout,
     QWidget,
 )
@@ -44,12 +40,12 @@ from ...core.errors import RequestRefused
 from ...editor.autosave import SessionAutosave
 from ...editor.document import EditorDocument, ImageSource
 from ...editor.images import ImageController
-from ...editor.jobs import JobBook, JobStatus
+from ...editor.jobs import JobBook
 from ...editor.references import reference_count_text
 from ...editor.ui_settings import LAST_DIR, LAST_PROMPT_SETTINGS, WINDOW_GEOMETRY, WINDOW_STATE
 from ...editor.versions import VersionController
 from ...jobs.pipeline import JobSpec
-from ...jobs.queue import JobQueue, JobResult
+from ...jobs.queue import JobQueue
 from ..canvas.canvas import ImageCanvas, Tool
 from ..canvas.compare_view import open_compare_dialog
 from ..history.history_panel import HistoryView
@@ -58,43 +54,16 @@ from ..jobs.jobs_view import JobsView
 from ..ledger import bundle_actions
 from ..prompt.prompt_panel import PromptPanel, PromptSettings
 from ..references.reference_tray import ReferenceTray
+from .actions import build_menus_and_toolbars, make_action
 from .cutout_actions import CutoutActions
 from .export_actions import ExportActions
 from .image_actions import ImageActions
+from .job_feedback import JobFeedback
 from .proof_actions import ProofActions
 
 log = logging.getLogger("gptimg.ui")
 
 IMAGE_FILTER = "Images (*.png *.jpg *.jpeg *.webp *.gif *.bmp *.tif *.tiff);;All files (*)"
-NOTIFY_AFTER_SECONDS = 8.0
-# Which themed line icon (ui/icons.py) each action shows.
-ACTION_ICONS = {
-    "actionBrush": "brush",
-    "actionEraser": "eraser",
-    "actionRect": "rect-select",
-    "actionLasso": "lasso",
-    "actionUndo": "undo",
-    "actionRedo": "redo",
-    "actionInvertMask": "invert",
-    "actionClearMask": "clear-mask",
-    "actionExpandCanvas": "expand",
-    "actionCompare": "compare",
-    "actionOpen": "image",
-    "actionCancel": "cancel",
-}
-
-
-def _action(parent, name: str, text: str, shortcut=None, checkable=False, tip: str = "") -> QAction:
-    action = QAction(text, parent)
-    action.setObjectName(name)
-    if shortcut:
-        action.setShortcut(QKeySequence(shortcut))
-    action.setCheckable(checkable)
-    action.setToolTip(f"{tip or text} ({QKeySequence(shortcut).toString()})" if shortcut else (tip or text))
-    action.setStatusTip(tip or text)
-    return action
-
-
 class MainWindow(QMainWindow):
     providerSettingsRequested = Signal()
     services: Any  # app.AppServices, set by app.create_window
@@ -132,7 +101,7 @@ class MainWindow(QMainWindow):
 
         self._build_widgets(demo, provider_label)
         self._build_actions()
-        self._build_menus_and_toolbars()
+        build_menus_and_toolbars(self)
         self._connect()
         self._restore_layout()
         self.prompt.set_price_table(prices)
@@ -272,7 +241,7 @@ class MainWindow(QMainWindow):
         return bar
 
     def _build_actions(self) -> None:
-        a = _action
+        a = make_action
         self.actionOpen = a(self, "actionOpen", "&Open Image…", QKeySequence.StandardKey.Open, tip="Open an image to edit")
         self.actionExport = a(self, "actionExport", "&Export…", "Ctrl+Shift+E", tip="Export the current image")
         self.actionNew = a(self, "actionNew", "&New (text to image)", QKeySequence.StandardKey.New,
@@ -316,50 +285,6 @@ class MainWindow(QMainWindow):
         for action in self.findChildren(QAction):
             if action.objectName():
                 self.addAction(action)
-
-    def _build_menus_and_toolbars(self) -> None:
-        menu = self.menuBar()
-        file_menu = menu.addMenu("&File")
-        for action in (self.actionNew, self.actionOpen, self.actionExport, self.actionImportBundle, None,
-                       self.actionSettings, None, self.actionQuit):
-            file_menu.addSeparator() if action is None else file_menu.addAction(action)
-        edit_menu = menu.addMenu("&Edit")
-        for action in (self.actionUndo, self.actionRedo):
-            edit_menu.addAction(action)
-        mask_menu = menu.addMenu("&Mask")
-        for action in (self.actionBrush, self.actionEraser, self.actionRect, self.actionLasso, None,
-                       self.actionFillMask, self.actionClearMask, self.actionInvertMask, None,
-                       self.actionGrowMask, self.actionShrinkMask, self.actionFeatherMask, None, self.actionToggleMask):
-            mask_menu.addSeparator() if action is None else mask_menu.addAction(action)
-        image_menu = menu.addMenu("&Image")
-        for action in (self.actionRun, self.actionCancel, None, self.actionExpandCanvas, self.actionCutout,
-                       self.actionUseAsReference, self.actionCompare):
-            image_menu.addSeparator() if action is None else image_menu.addAction(action)
-        view_menu = menu.addMenu("&View")
-        for action in (self.actionZoomIn, self.actionZoomOut, self.actionFit, self.actionActualSize, None,
-                       self.actionLedger, self.actionProjects):
-            view_menu.addSeparator() if action is None else view_menu.addAction(action)
-
-        tools = QToolBar("Tools", self)
-        tools.setObjectName("toolsToolbar")
-        tools.setAccessibleName("Mask tools")
-        tools.setMovable(False)
-        tools.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextUnderIcon)
-        tools.setIconSize(QSize(20, 20))
-        for action in (self.actionBrush, self.actionEraser, self.actionRect, self.actionLasso, None,
-                       self.actionUndo, self.actionRedo, None, self.actionInvertMask, self.actionClearMask, None,
-                       self.actionExpandCanvas, self.actionCompare):
-            tools.addSeparator() if action is None else tools.addAction(action)
-        self.addToolBar(Qt.ToolBarArea.TopToolBarArea, tools)
-        self._apply_icons()
-
-    def _apply_icons(self) -> None:
-        from ..theme.icons import ICON_NAMES, icon
-
-        for action in self.findChildren(QAction):
-            name = ACTION_ICONS.get(action.objectName())
-            if name in ICON_NAMES:
-                action.setIcon(icon(name, size=20))
 
     def _connect(self) -> None:
         c = self.canvas
@@ -412,19 +337,12 @@ class MainWindow(QMainWindow):
         self.tray.useCurrentRequested.connect(images.use_current_as_reference)
         self.tray.refused.connect(lambda msg: self.statusBar().showMessage(msg, 8000))
 
+        self.job_feedback = JobFeedback(self)
         self.images.opened.connect(lambda text: self.statusBar().showMessage(text, 5000))
         self.images.failed.connect(self._load_failed)
         self.versions.message.connect(lambda text: self.statusBar().showMessage(text, 6000))
         self.versions.failed.connect(self.prompt.set_error)
         self.versions.runRequested.connect(self.run)
-        self.jobs.jobQueued.connect(self._job_queued)
-        self.jobs.jobStarted.connect(self._job_started)
-        self.jobs.jobStage.connect(lambda t, text: self.jobs_view.set_status(t, JobStatus.RUNNING, text))
-        self.jobs.jobPartial.connect(self._job_partial)
-        self.jobs.jobRetrying.connect(lambda t, msg: self.jobs_view.set_status(t, JobStatus.RUNNING, msg))
-        self.jobs.jobSucceeded.connect(self._job_succeeded)
-        self.jobs.jobFailed.connect(self._job_failed)
-        self.jobs.jobCancelled.connect(self._job_cancelled)
         self.jobs.busyChanged.connect(self.prompt.set_busy)
         self.jobs_view.cancelJob.connect(self.jobs.cancel)
         self.jobs_view.retryJob.connect(self._retry_ticket)
@@ -444,7 +362,6 @@ class MainWindow(QMainWindow):
         self.actionProjects.triggered.connect(self.history.open_projects_dialog)
         self.actionImportBundle.triggered.connect(
             lambda: bundle_actions.import_bundle_dialog(self, self.store, self._bundle_done, self._last_dir()))
-        self.result_strip.itemClicked.connect(self._pick_result)
 
     # ------------------------------------------------------------------ state
     def _restore_layout(self) -> None:
@@ -716,95 +633,6 @@ class MainWindow(QMainWindow):
     def _remember_prompt(self, prompt: str) -> None:
         history = [p for p in self._prompt_history() if p != prompt]
         self.prompt.set_prompt_history([prompt, *history])
-
-    # ------------------------------------------------------------------ job signals
-    def _job_queued(self, ticket: str, title: str, detail: str) -> None:
-        self.jobs_view.add_job(ticket, title, detail)
-
-    def _job_started(self, ticket: str) -> None:
-        self.jobs_view.set_status(ticket, JobStatus.RUNNING, "Preparing…")
-        self.jobs_view.set_progress(ticket, 0, None)
-
-    def _job_partial(self, ticket: str, image: QImage, index: int, expected: int) -> None:
-        self.canvas.show_preview(image)
-        self.jobs_view.set_progress(ticket, index + 1, expected or None)
-        self.jobs_view.set_status(ticket, JobStatus.RUNNING, f"Preview {index + 1}" + (f" of {expected}" if expected else ""))
-
-    def _job_succeeded(self, ticket: str, result: JobResult) -> None:
-        self.canvas.clear_preview()
-        self.jobs_view.set_status(ticket, JobStatus.SUCCEEDED, "Done")
-        self.jobs_view.set_cost(ticket, result.credits, result.cost_usd)
-        self.prompt.show_actual_cost(result.credits, result.cost_usd)
-        self.prompt.set_last_run_quality(result.quality)
-        if result.versions:
-            first = result.versions[0]
-            self._show_result(first.id, str(first.path), result.images[0] if result.images else QImage())
-        self._fill_result_strip(result)
-        for note in result.notes:
-            self.statusBar().showMessage(note, 8000)
-        self.history.refresh()
-        if result.versions:
-            self.history.select_version(result.versions[0].id)
-        self._update_totals()
-        self._notify_if_background(ticket, "Your image is ready", f"{len(result.versions)} new version(s).")
-
-    def _show_result(self, version_id: str, path: str, image: QImage) -> None:
-        if image.isNull():
-            self.images.open_file(path, version_id, keep_mask=True)
-            return
-        self.document.show_result(image, ImageSource(path=path, version_id=version_id))  # the mask survives
-
-    def _fill_result_strip(self, result: JobResult) -> None:
-        self.result_strip.clear()
-        if len(result.versions) < 2:
-            self._strip_images = {}
-            self.result_strip.setVisible(False)
-            return
-        keep = Qt.AspectRatioMode.KeepAspectRatio
-        for version, image in zip(result.versions, result.images, strict=False):
-            # A fast cut to twice the size, then a smooth one: a 4K image thumbnails in about a millisecond.
-            rough = image.scaled(480, 480, keep, Qt.TransformationMode.FastTransformation)
-            thumb = rough.scaled(240, 240, keep, Qt.TransformationMode.SmoothTransformation)
-            item = QListWidgetItem(QIcon(QPixmap.fromImage(thumb)), f"#{version.index_in_job + 1}")
-            item.setData(Qt.ItemDataRole.UserRole, (version.id, str(version.path)))
-            item.setToolTip("Click to put this result on the canvas")
-            self.result_strip.addItem(item)
-        self._strip_images = {v.id: img for v, img in zip(result.versions, result.images, strict=False)}
-        self.result_strip.setCurrentRow(0)
-        self.result_strip.setVisible(True)
-
-    def _pick_result(self, item: QListWidgetItem) -> None:
-        version_id, path = item.data(Qt.ItemDataRole.UserRole)
-        image = getattr(self, "_strip_images", {}).get(version_id, QImage())
-        self._show_result(version_id, path, image)
-        self.history.select_version(version_id)
-
-    def _job_failed(self, ticket: str, message: str, refused: bool) -> None:
-        # A stream cut mid-way leaves its last preview on the canvas: the user still sees what arrived.
-        # It is cleared by the next run, by opening an image, or by a mask edit.
-        if self.canvas.has_preview():
-            self.statusBar().showMessage("The last preview that arrived is shown; it was not saved as a version.", 10000)
-        self.jobs_view.set_status(ticket, JobStatus.FAILED, "Refused" if refused else "Failed")
-        self.jobs_view.set_error(ticket, message)
-        self.prompt.set_error(message)
-        self.history.refresh()  # a cut stream may have kept the images that finished before the cut
-        self._update_totals()
-        self._notify_if_background(ticket, "A job failed", message)
-
-    def _job_cancelled(self, ticket: str) -> None:
-        self.canvas.clear_preview()
-        self.jobs_view.set_status(ticket, JobStatus.CANCELLED, "Cancelled")
-
-    def _notify_if_background(self, ticket: str, title: str, text: str) -> None:
-        running_for = self.job_book.seconds_running(ticket)
-        if running_for is None or running_for < NOTIFY_AFTER_SECONDS or self.isActiveWindow():
-            return
-        QApplication.alert(self)
-        if QSystemTrayIcon.isSystemTrayAvailable() and QSystemTrayIcon.supportsMessages():
-            if not hasattr(self, "_tray_icon"):
-                self._tray_icon = QSystemTrayIcon(self.windowIcon(), self)
-                self._tray_icon.show()
-            self._tray_icon.showMessage(title, text)
 
     # ------------------------------------------------------------------ forwarded to the controllers
     # Other code and the tests call these on the window; the work lives in version_actions.py,
