@@ -469,12 +469,16 @@ def _normalise_mode(im: Image.Image) -> tuple[Image.Image, str]:
     return im.convert("RGB"), f"converted from {mode} to RGB"
 
 
+def _min_alpha(img: Image.Image) -> int:
+    low = img.getchannel("A").getextrema()[0]
+    return int(low) if isinstance(low, int | float) else 0
+
+
 def _fit_under(img: Image.Image, size_now: int, max_bytes: int, name: str) -> tuple[Image.Image, bytes, str, str]:
     """Re-encode (and then scale down) until the file is under ``max_bytes``; refuse if it cannot be."""
     limit = _human_bytes(max_bytes)
     was = _human_bytes(size_now)
-    low = img.getchannel("A").getextrema()[0] if "A" in img.getbands() else 255
-    alpha_matters = isinstance(low, int | float) and low < 255
+    alpha_matters = "A" in img.getbands() and _min_alpha(img) < 255
     if not alpha_matters and "A" in img.getbands():
         img = img.convert("RGB")
     if alpha_matters:
