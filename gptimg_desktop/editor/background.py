@@ -23,12 +23,14 @@ class _Task(QRunnable):
 
     def run(self) -> None:
         try:
-            result = self.fn()
+            result, error = self.fn(), ""
         except Exception as exc:  # reported to the caller in plain words, never swallowed
             log.debug("background task failed", exc_info=True)
-            self.relay.done.emit(None, str(exc) or type(exc).__name__)
-            return
-        self.relay.done.emit(result, "")
+            result, error = None, str(exc) or type(exc).__name__
+        try:
+            self.relay.done.emit(result, error)
+        except RuntimeError:  # the app quit while this ran: nobody is left to tell
+            log.debug("background task finished after its receiver was deleted")
 
 
 def run_background(fn: Callable[[], Any], on_done: Callable[[Any, str], None]) -> None:

@@ -76,9 +76,9 @@ class BatchesPanel(QWidget):
         self.batch_button.setToolTip("Send through OpenAI's Batch API: half the price, results within 24 hours; "
                                      "nothing has to stay open")
         run_row.addWidget(self.copies)
-        run_row.addWidget(self.run_now_button)
-        run_row.addWidget(self.batch_button, 1)
+        run_row.addWidget(self.run_now_button, 1)
         layout.addLayout(run_row)
+        layout.addWidget(self.batch_button)  # on its own row: the panel shares a narrow dock with Jobs at 1280x800
 
         self.estimate_label = hint_label("batchEstimate")
         layout.addWidget(self.estimate_label)
