@@ -81,7 +81,10 @@ class AppServices:
 
     def close(self) -> None:
         for hook in self.close_hooks:
-            hook()
+            try:
+                hook()
+            except Exception:  # one feature failing to close must not keep the store or the worker open
+                logging.getLogger("gptimg").warning("closing %r failed", hook, exc_info=True)
         if self.sets is not None:
             self.sets.close()
         self.jobs.shutdown()

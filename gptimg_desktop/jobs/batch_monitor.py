@@ -7,6 +7,7 @@ then polls with backoff while a batch is unfinished and stays quiet when none is
 
 from __future__ import annotations
 
+import contextlib
 import datetime as _dt
 import logging
 from collections.abc import Callable, Sequence
@@ -132,7 +133,8 @@ class BatchMonitor(QObject):
         if self._closed:
             return
         self._closed = True
-        self._timer.stop()
+        with contextlib.suppress(RuntimeError):  # at quit Qt may already have deleted the timer
+            self._timer.stop()
         self._pool.shutdown(wait=True, cancel_futures=True)
 
     # ------------------------------------------------------------------ on the worker thread
