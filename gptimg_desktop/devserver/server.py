@@ -204,6 +204,20 @@ class _HTTPServer6(_HTTPServer):
     address_family = socket.AF_INET6
 
 
+_LEAN_CHARS = 4096  # longer strings in a recorded JSON body (data-URL images) are replaced by their length
+
+
+def _lean(value: Any) -> Any:
+    """A recorded JSON body without its megabytes: every parameter is kept, long strings become "<N chars>"."""
+    if isinstance(value, str):
+        return value if len(value) <= _LEAN_CHARS else f"<{len(value)} chars>"
+    if isinstance(value, dict):
+        return {k: _lean(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_lean(v) for v in value]
+    return value
+
+
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     server_version = "gptimg-devserver/1.0"
@@ -275,7 +289,7 @@ class _Handler(BaseHTTPRequestHandler):
         finally:
             if not self.server.dev.keep_uploads:  # keep what was sent, not the megabytes
                 record.files = [(name, filename, ctype, b"") for name, filename, ctype, _ in record.files]
-                record.json = None
+                record.json = _lean(record.json)
 
     def _route(self, record: RecordedRequest, body: bytes) -> None:
         path, method = record.path, self.command
