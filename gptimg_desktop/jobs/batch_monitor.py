@@ -197,15 +197,7 @@ class BatchMonitor(QObject):
             except RequestRefused as exc:
                 self.failed.emit(str(exc))
                 return
-            records = engine.record(prepared, project)
-            sent = []
-            for record in records:
-                try:
-                    sent.append(engine.send(record).batch_id)
-                except ProviderError as exc:
-                    self.failed.emit(f"{exc.user_message} The batch is saved and is sent at the next try.")
-            if sent:
-                self.submitted.emit(sent)
+            self._send_all(engine, engine.record(prepared, project))
         finally:
             client.close()
 
@@ -255,16 +247,20 @@ class BatchMonitor(QObject):
             except RequestRefused as exc:
                 self.failed.emit(str(exc))
                 return
-            sent = []
-            for batch in records:
-                try:
-                    sent.append(engine.send(batch).batch_id)
-                except ProviderError as exc:
-                    self.failed.emit(f"{exc.user_message} The batch is saved and is sent at the next try.")
-            if sent:
-                self.submitted.emit(sent)
+            self._send_all(engine, records)
         finally:
             client.close()
+
+    def _send_all(self, engine: BatchEngine, records: list[Any]) -> None:
+        """Send each recorded batch; one the provider refuses stays saved and is sent at the next try."""
+        sent = []
+        for record in records:
+            try:
+                sent.append(engine.send(record).batch_id)
+            except ProviderError as exc:
+                self.failed.emit(f"{exc.user_message} The batch is saved and is sent at the next try.")
+        if sent:
+            self.submitted.emit(sent)
 
     def _cancel(self, batch_id: str) -> None:
         engine, client = self._engine()
