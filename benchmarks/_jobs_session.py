@@ -78,7 +78,7 @@ def run_once(window: Any, server: PhotoServer, size: str, n: int, stream: bool, 
     """Press Run, wait for the result on the canvas; the run's stalls and its last-byte-to-canvas time."""
     from PySide6.QtCore import QTimer
 
-    from gptimg_desktop.ui.prompt_panel import PromptSettings
+    from gptimg_desktop.ui.prompt.prompt_panel import PromptSettings
 
     window.prompt.apply_settings(PromptSettings(prompt=EDIT_PROMPT, size=size, quality="medium", n=n, stream=stream,
                                                 partial_images=partials))
