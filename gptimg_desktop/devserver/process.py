@@ -90,8 +90,9 @@ class DevServerProcess:
 
     @property
     def root(self) -> str:
-        host = f"[{self.host}]" if ":" in self.host else self.host
-        return f"http://{host}:{self._port}"
+        from .server import server_root  # the server module is heavy; the child imports it anyway
+
+        return server_root(self.host, self._port)
 
     @property
     def url(self) -> str:

@@ -157,8 +157,7 @@ class DevServer:
     @property
     def root(self) -> str:
         """``http://127.0.0.1:PORT``: where /health and /__faults live."""
-        host = f"[{self.host}]" if ":" in self.host else self.host
-        return f"http://{host}:{self.port}"
+        return server_root(self.host, self.port)
 
     @property
     def url(self) -> str:
@@ -216,6 +215,11 @@ def _lean(value: Any) -> Any:
     if isinstance(value, list):
         return [_lean(v) for v in value]
     return value
+
+
+def server_root(host: str, port: int) -> str:
+    """``http://HOST:PORT`` for a local server, with an IPv6 host in brackets."""
+    return f"http://[{host}]:{port}" if ":" in host else f"http://{host}:{port}"
 
 
 class _Handler(BaseHTTPRequestHandler):
