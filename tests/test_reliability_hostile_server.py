@@ -3,6 +3,7 @@ huge bodies and headers, lying error events and absurd retry-after values."""
 
 from __future__ import annotations
 
+import base64
 import json
 import logging
 import socket
@@ -133,6 +134,53 @@ def test_a_body_larger_than_any_real_answer_is_refused_without_reading_it_whole(
         client.run(ImageRequest("a fox", size="1024x1024"), response_sink=sunk.append)
     assert "more than 1 image" in info.value.user_message and not info.value.retryable
     assert sunk == []  # nothing kept for every later start to read again
+
+
+def _noise_png(side: int) -> bytes:
+    """A PNG of random pixels: it does not compress, like a real photo-like 4K answer."""
+    import io
+
+    import numpy as np
+    from PIL import Image
+
+    buf = io.BytesIO()
+    Image.fromarray(np.random.default_rng(7).integers(0, 256, (side, side, 3), dtype=np.uint8)).save(buf, "PNG")
+    return buf.getvalue()
+
+
+def test_a_stream_with_its_partial_images_each_as_big_as_the_final_one_is_read_whole(monkeypatch):
+    # The cap counts the partial images asked for: 3 partials and the final image at full size is a real 4K stream.
+    from gptimg_desktop.provider import client as client_module
+
+    monkeypatch.setattr(client_module, "MAX_BYTES_PER_IMAGE", 256 * 1024)
+    image = _noise_png(290)  # ~250 KB, ~340 KB in base64: four of them are over one image's cap plus the slack
+    partial = {"type": "image_edit.partial_image", "b64_json": base64.b64encode(image).decode()}
+    events = [{**partial, "partial_image_index": i} for i in range(3)] + [_completed(image)]
+
+    def stream(conn: socket.socket, _request: bytes) -> None:
+        conn.sendall(response(200, sse(events), content_type="text/event-stream"))
+
+    with HostileServer(stream) as server, _client(server.url) as client:
+        result = client.run(ImageRequest("a fox", size="1024x1024", stream=True, partial_images=3))
+    assert result.partial_images_received == 3 and result.images[0] == image
+
+
+def test_a_stream_of_endless_partial_images_is_cut_at_the_cap(monkeypatch):
+    from gptimg_desktop.provider import client as client_module
+
+    monkeypatch.setattr(client_module, "MAX_BYTES_PER_IMAGE", 256 * 1024)
+    image = _noise_png(290)
+    partial = {"type": "image_edit.partial_image", "b64_json": base64.b64encode(image).decode()}
+
+    def endless(conn: socket.socket, _request: bytes) -> None:
+        conn.sendall(b"HTTP/1.1 200 OK\r\ncontent-type: text/event-stream\r\n\r\n")
+        for i in range(40):  # 13 MB, far past what one image and three partials can take
+            conn.sendall(sse([{**partial, "partial_image_index": i}]))
+
+    with HostileServer(endless) as server, _client(server.url) as client, \
+            pytest.raises(StreamInterrupted) as info:
+        client.run(ImageRequest("a fox", size="1024x1024", stream=True, partial_images=3))
+    assert "grew past" in info.value.user_message and info.value.partial_images_received < 40
 
 
 # ---------------------------------------------------------------------------------------------- item 12: messages, retries

@@ -68,6 +68,11 @@ def answer_byte_limit(request: ImageRequest) -> int:
     return max(1, request.n) * MAX_BYTES_PER_IMAGE + 1024 * 1024
 
 
+def stream_byte_limit(request: ImageRequest) -> int:
+    """The largest stream accepted for ``request``: each image may come with its partial images, each as big."""
+    return answer_byte_limit(request) + max(1, request.n) * request.partial_images * MAX_BYTES_PER_IMAGE
+
+
 def total_deadline(request: ImageRequest, read_timeout: float) -> float:
     """Seconds one attempt may take from sending to the last byte, scaled to size, quality and count."""
     from gptimg_desktop.core.sizes import parse_size
@@ -494,7 +499,7 @@ class ImagesClient:
         deadline: _Deadline,
     ) -> ImageResult:
         partials = 0
-        limit = answer_byte_limit(request)
+        limit = stream_byte_limit(request)
         last_partial: PartialImage | None = None
         completed: list[dict] = []  # the events without their base64 (a 4K image is ~20 MB of it)
         images: list[bytes] = []  # and their images, decoded once
