@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import io
 import json
+import os
 
 import pytest
 from PIL import Image
@@ -170,3 +171,30 @@ def test_iter_sse_joins_a_huge_data_line_from_small_chunks_once():
     events = list(iter_sse(raw[i : i + 997] for i in range(0, len(raw), 997)))
     assert len(events) == 1 and events[0].event == "image_edit.completed"
     assert json.loads(events[0].data)["b64_json"] == payload
+
+
+@pytest.mark.parametrize("value", ["QUJD\nRA==", "QUJD RA==", "QU=JDRA==", "QUJDRA=", "QUJ$RA==", "QUJDRA==QUJD",
+                                   "QUJDRA==é", "QUJD" * 2_000_000 + "R=A="])
+def test_base64_image_data_is_decoded_strictly(value):
+    from gptimg_desktop.provider.errors import MalformedResponse
+    from gptimg_desktop.provider.events import decode_b64_image
+
+    with pytest.raises(MalformedResponse, match="not base64"):
+        decode_b64_image(value)
+
+
+def test_base64_image_data_over_many_slices_decodes_exactly():
+    from gptimg_desktop.provider.events import decode_b64_image
+
+    data = os.urandom(9_000_001)  # several 4 MB slices and padding at the end
+    assert decode_b64_image(b64(data)) == data
+
+
+@pytest.mark.parametrize("secret", ["sk-proj-abcdef123456", "BeArEr tok-abcdef123456", "bearer\tabcdefghijkl"])
+def test_a_raw_answer_is_scrubbed_of_keys_however_large_it_is(secret):
+    from gptimg_desktop.provider.errors import scrub_secret_bytes
+
+    body = b'{"data": [{"b64_json": "' + base64.b64encode(os.urandom(3_000_000)) + b'"}], "echo": "'
+    scrubbed = scrub_secret_bytes(body + secret.encode() + b'"}')
+    assert secret.split()[-1].encode() not in scrubbed and b"[redacted]" in scrubbed
+    assert scrubbed.startswith(body)  # the image data is left exactly as it came

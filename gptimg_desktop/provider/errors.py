@@ -46,8 +46,13 @@ def scrub_secret_bytes(data: bytes, secrets: tuple[str, ...] | list[str] = ()) -
     for secret in secrets:
         if secret and len(secret) >= 4:
             data = data.replace(secret.encode("utf-8", "ignore"), REDACTED.encode())
-    data = _KEY_PATTERNS_BYTES[0].sub(REDACTED.encode(), data)
-    return _KEY_PATTERNS_BYTES[1].sub(lambda m: m.group(1) + REDACTED.encode(), data)
+    # The patterns run only where their literal start occurs: on a 4K answer (~33 MB) the two regex scans
+    # take ~0.4 s, the substring checks ~0.06 s.
+    if b"sk-" in data:
+        data = _KEY_PATTERNS_BYTES[0].sub(REDACTED.encode(), data)
+    if b"bearer" in data.lower():
+        data = _KEY_PATTERNS_BYTES[1].sub(lambda m: m.group(1) + REDACTED.encode(), data)
+    return data
 
 
 def clean_server_text(text: str | None, secrets: tuple[str, ...] | list[str] = (), limit: int = 200) -> str | None:
