@@ -665,3 +665,49 @@ def test_preview_on_an_empty_canvas_is_shown_fitted(qtbot):
     img = c.grab().toImage()
     assert img.pixelColor(300, 200) == QColor(200, 30, 30)
     assert img.pixelColor(100, 50) != QColor(200, 30, 30)  # shown at 100%, not stretched over the widget
+
+
+# ---------------------------------------------------------------------------------------------- zoomed-out levels
+@pytest.mark.parametrize(("fmt", "size"), [(QImage.Format.Format_RGB32, (7, 5)),
+                                            (QImage.Format.Format_ARGB32_Premultiplied, (8, 6))])
+def test_a_half_size_level_is_the_mean_of_each_2x2_block(fmt, size):
+    from gptimg_desktop.ui.canvas.levels import half_size
+
+    w, h = size
+    rng = np.random.default_rng(3)
+    img = QImage(w, h, fmt)
+    rows = np.frombuffer(img.bits(), np.uint8).reshape(h, img.bytesPerLine())[:, : 4 * w].reshape(h, w, 4)
+    rows[:] = rng.integers(0, 256, (h, w, 4), dtype=np.uint8)
+    if fmt == QImage.Format.Format_ARGB32_Premultiplied:
+        rows[..., :3] = np.minimum(rows[..., :3], rows[..., 3:])  # valid premultiplied pixels
+    else:
+        rows[..., 3] = 255
+    src = rows.astype(float)
+    half = half_size(img)
+    assert (half.width(), half.height()) == ((w + 1) // 2, (h + 1) // 2) and half.format() == fmt
+    got = np.frombuffer(half.constBits(), np.uint8).reshape(half.height(), half.bytesPerLine())
+    got = got[:, : 4 * half.width()].reshape(half.height(), half.width(), 4)
+    expected = src[0:2, 0:2].mean(axis=(0, 1))  # the first block, every channel (alpha too)
+    assert np.abs(got[0, 0] - expected).max() <= 1
+
+
+def test_zoomed_out_the_canvas_draws_area_averaged_levels_made_off_the_gui_thread(qtbot):
+    c = ImageCanvas()
+    qtbot.addWidget(c)
+    c.resize(600, 400)
+    c.show()
+    qtbot.waitExposed(c)
+    # One-pixel black and white stripes: sampled, they alias to black or white; averaged, they are grey.
+    stripes = np.zeros((2048, 2048, 3), np.uint8)
+    stripes[:, ::2] = 255
+    c.set_image(QImage(stripes.data, 2048, 2048, 2048 * 3, QImage.Format.Format_RGB888).copy())
+    c.set_zoom(0.125)
+    c.grab()  # the first paint draws from the full image and starts making the levels
+    assert c._levels.wait() and c._levels.built() >= 3  # 1/2, 1/4 and 1/8, made on their thread
+    shot = c.grab().toImage()
+    centre = QColor(shot.pixel(shot.width() // 2, shot.height() // 2))
+    assert 110 <= centre.red() <= 145 and 110 <= centre.green() <= 145
+    c.set_image(make_image())  # a new image: the old levels are gone and no stale build lands later
+    assert c._levels.built() == 0
+    c._levels.wait()
+    assert c._levels.built() == 0 or c._levels.level(1).width() == (W + 1) // 2

@@ -30,6 +30,7 @@ from ...core.mask_undo import DEFAULT_MAX_BYTES, DEFAULT_MAX_STEPS, MaskUndoStac
 from ...core.selection import contrasting_color
 from ...editor.document import EditorDocument, ImageSource
 from ...editor.mask_layer import DEFAULT_MASK_COLOR, StrokeSpacer
+from .levels import ImageLevels
 from .painting import CanvasPainting
 from .pick_tools import PickSettings, image_rgb
 from .state import (  # noqa: F401 (HINT_TEXT, Tool, PICK_TOOLS, MASK_DISPLAYS: public)
@@ -77,7 +78,8 @@ class ImageCanvas(CanvasPainting):
 
         self._image: QImage | None = None  # what is drawn: the document's image as of its last imageChanged
         self._display: QImage | None = None
-        self._levels: list[QImage] = []  # _levels[k] is the display image at about 1/2**k
+        self._levels = ImageLevels(self)  # the display image at 1/2, 1/4 … for zoomed-out drawing
+        self._levels.ready.connect(self.update)
         self._keep_origin: QPointF | None = None  # set while an expansion keeps old pixels in place on screen
         self._preview: QImage | None = None
         self._compare: QImage | None = None
@@ -179,7 +181,7 @@ class ImageCanvas(CanvasPainting):
         old_size = self._image.size() if self._image is not None else None
         self._image = image
         self._display = _display_format(image) if image is not None else None
-        self._levels = []
+        self._levels.reset(self._display)
         self._pixels = None
         self._outline = None
         self._preview_base = None

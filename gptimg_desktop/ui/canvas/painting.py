@@ -115,20 +115,15 @@ class CanvasPainting(CanvasTools):
         p.drawImage(target, img, QRectF(x0, y0, x1 - x0, y1 - y0))
 
     def _level_for_zoom(self) -> QImage:
-        # Bilinear sampling aliases below 50%; a half-size level per octave (area-averaged) fixes that.
+        # Bilinear sampling aliases below 50%: draw from the half-size level made for this zoom (area-averaged,
+        # on a thread); until it arrives, from the nearest one there is, and repaint when it comes.
         display = self._display
         if display is None:
             return QImage()
         if self._zoom > 0.5:
             return display
-        k = min(8, math.floor(math.log2(1.0 / self._zoom)))
-        while len(self._levels) < k:
-            src = self._levels[-1] if self._levels else display
-            w, h = max(1, (src.width() + 1) // 2), max(1, (src.height() + 1) // 2)
-            self._levels.append(
-                src.scaled(w, h, Qt.AspectRatioMode.IgnoreAspectRatio, Qt.TransformationMode.SmoothTransformation)
-            )
-        return self._levels[k - 1] if k > 0 else display
+        level = self._levels.level(min(8, math.floor(math.log2(1.0 / self._zoom))))
+        return level if level is not None else display
 
     def _paint_ants(self, p: QPainter, r: QRectF) -> None:
         path = QPainterPath()

@@ -20,6 +20,7 @@ from PySide6.QtWidgets import QWidget
 
 from ...editor.document import EditorDocument
 from ...editor.mask_layer import MaskLayer, StrokeSpacer
+from .levels import ImageLevels
 from .pick_tools import PickSettings
 
 
@@ -102,7 +103,7 @@ class CanvasState(QWidget):
     _doc: EditorDocument
     _image: QImage | None  # what is drawn: the document's image as of its last imageChanged
     _display: QImage | None
-    _levels: list[QImage]  # _levels[k] is the display image at about 1/2**k
+    _levels: ImageLevels  # the display image at about 1/2**k, made on a thread
     _keep_origin: QPointF | None  # set while an expansion keeps old pixels in place on screen
     _preview: QImage | None
     _compare: QImage | None
