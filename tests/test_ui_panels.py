@@ -161,7 +161,9 @@ def test_switching_model_repopulates_every_control(panel):
     assert not model.item(panel.size_combo.findData("custom")).isEnabled()
     assert panel.settings().size == "1536x1024"  # 4K 16:9 snapped to the nearest of the three
     assert "→ 1536×1024" in panel.size_picker.hint_text()
-    assert "shuts down" in panel.model_note.text() and panel.model_note.isVisible()
+    # "shuts down on 2026-12-01" before that day, "was shut down on 2026-12-01" after it: the note says which
+    assert "shut" in panel.model_note.text() and "2026-12-01" in panel.model_note.text()
+    assert panel.model_note.isVisible()
     assert panel.count_spin.maximum() == 10
 
     _select(panel.model_combo, "gpt-image-2.6-sunburst")
