@@ -75,6 +75,18 @@ def read_frame(frame: RawFrame) -> QImage:
     return out
 
 
+RESULT_THUMB = 360  # px: the variant grid's tiles are cut from this
+
+
+def result_thumbnail(image: QImage, side: int = RESULT_THUMB) -> QImage:
+    """``image`` fitted into ``side`` px: a fast cut to twice the size, then a smooth one (~1 ms for 4K)."""
+    if image.isNull():
+        return QImage()
+    keep = Qt.AspectRatioMode.KeepAspectRatio
+    rough = image.scaled(side * 2, side * 2, keep, Qt.TransformationMode.FastTransformation)
+    return rough.scaled(side, side, keep, Qt.TransformationMode.SmoothTransformation)
+
+
 def _to_qimage(img: Image.Image, transparent: bool) -> QImage:
     w, h = img.size
     if transparent:

@@ -33,7 +33,7 @@ from ..provider.errors import ProviderError
 from ..store.history import HistoryStore, Version
 from . import worker_protocol as wp
 from .pipeline import JobPipeline, JobSpec
-from .qimage_decoding import read_frame
+from .qimage_decoding import read_frame, result_thumbnail
 from .worker_handle import WorkerDied, WorkerHandle
 
 log = logging.getLogger("gptimg.jobs")
@@ -67,6 +67,7 @@ class JobResult:
     cost_usd: float
     credits: int
     quality: str
+    thumbnails: list[QImage] = field(default_factory=list)  # of ``images``, cut on the queue's thread
 
 
 class JobQueue(QObject):
@@ -270,15 +271,17 @@ class JobQueue(QObject):
         elif isinstance(message, wp.Retrying):
             self.jobRetrying.emit(ticket.id, message.message)
         elif isinstance(message, wp.Succeeded):
+            images = [_read(frame) if frame is not None else QImage() for frame in message.frames]
             self.jobSucceeded.emit(ticket.id, JobResult(
                 ticket=ticket.id,
                 job_id=message.job_id,
                 versions=message.versions,
-                images=[_read(frame) if frame is not None else QImage() for frame in message.frames],
+                images=images,
                 notes=message.notes,
                 cost_usd=sum(v.cost_usd for v in message.versions),
                 credits=sum(v.credits for v in message.versions),
                 quality=ticket.quality,
+                thumbnails=[result_thumbnail(image) for image in images] if len(images) > 1 else [],
             ))
             return True
         elif isinstance(message, wp.Failed):

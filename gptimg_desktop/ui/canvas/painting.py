@@ -92,6 +92,10 @@ class CanvasPainting(CanvasTools):
             self._draw_scaled(p, self._preview, vis)
             return
         level = self._level_for_zoom()
+        if level is self._display and self._zoom <= 0.5:
+            # Its level is being made (a new image): one fast unfiltered frame now, the averaged one in a moment,
+            # instead of filtering all of a 4K image on this thread.
+            p.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform, False)
         self._draw_scaled(p, level, vis)
         if self._mask_visible and self._mask_display == "tint" and self._mask_opacity > 0 and self._layer is not None:
             p.setOpacity(self._mask_opacity)

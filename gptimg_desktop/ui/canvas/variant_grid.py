@@ -13,9 +13,11 @@ from PySide6.QtCore import QSize, Qt, QTimer, Signal
 from PySide6.QtGui import QIcon, QImage, QKeyEvent, QPixmap, QResizeEvent
 from PySide6.QtWidgets import QListView, QListWidget, QListWidgetItem, QWidget
 
+from ...jobs.qimage_decoding import RESULT_THUMB, result_thumbnail
+
 FLICKER_MS = 450
 MIN_TILE, MAX_TILE = 72, 360
-THUMB = 360  # px of the stored thumbnail: tiles scale it down, never up past this
+THUMB = RESULT_THUMB  # px of the stored thumbnail: tiles scale it down, never up past this
 
 
 class VariantGrid(QListWidget):
@@ -49,17 +51,12 @@ class VariantGrid(QListWidget):
         self.itemClicked.connect(lambda item: self.choose(self.row(item)))
 
     # ------------------------------------------------------------------ content
-    def set_results(self, results: list[tuple[str, str, QImage]]) -> None:
-        """(version_id, path, image) per result; thumbnails are cut here once, at most THUMB px."""
+    def set_results(self, results: list[tuple[str, str, QImage]], thumbnails: list[QImage] | None = None) -> None:
+        """(version_id, path, image) per result; their thumbnails (at most THUMB px) if already cut, else cut here."""
         self.stop_flicker()
         self.clear()
-        keep = Qt.AspectRatioMode.KeepAspectRatio
         for i, (version_id, path, image) in enumerate(results):
-            thumb = QImage()
-            if not image.isNull():
-                # A fast cut to twice the size, then a smooth one: a 4K image thumbnails in about a millisecond.
-                rough = image.scaled(THUMB * 2, THUMB * 2, keep, Qt.TransformationMode.FastTransformation)
-                thumb = rough.scaled(THUMB, THUMB, keep, Qt.TransformationMode.SmoothTransformation)
+            thumb = thumbnails[i] if thumbnails and i < len(thumbnails) else result_thumbnail(image, THUMB)
             label = f"{i + 1}" if i < 9 else f"#{i + 1}"
             tile = QIcon()
             pixmap = QPixmap.fromImage(thumb)

@@ -631,7 +631,8 @@ class MainWindow(QMainWindow):
             self._hide_results()
             return
         self.result_strip.set_results([(v.id, str(v.path), img)
-                                       for v, img in zip(result.versions, result.images, strict=False)])
+                                       for v, img in zip(result.versions, result.images, strict=False)],
+                                      result.thumbnails)
         self.results.set_count(len(result.versions))
         self.results.setVisible(True)
         for i, action in enumerate(self._result_keys):
