@@ -137,3 +137,20 @@ def test_cancelled_items_can_be_made_later_with_make_the_rest(window, qtbot):
     qtbot.waitUntil(lambda: not queue.is_busy(), timeout=TIMEOUT)
     assert set_store.get_set(window.store, sets_window.set_id).done == 3
     assert "Set finished" in sets_window.status.text()
+
+
+def test_a_finished_set_item_is_proofed_against_the_text_its_template_quotes(window, qtbot):
+    sets_window = window.sets.open_sets()
+    qtbot.waitExposed(sets_window)
+    _fill_vi(sets_window, qtbot)
+    queue = window.sets.queue
+    proofed: list[str] = []
+    window.proof_actions.controller.proofReady.connect(lambda *args: proofed.append(str(args[0])))
+    with qtbot.waitSignal(queue.anchorWaiting, timeout=TIMEOUT):
+        qtbot.mouseClick(sets_window.run_button, Qt.MouseButton.LeftButton)
+    anchor = set_store.get_set(window.store, sets_window.set_id).anchor
+    assert anchor is not None and anchor.version_id
+    qtbot.waitUntil(lambda: anchor.version_id in proofed, timeout=180_000)  # the first proof loads the models
+    summary = window.proof_actions.controller.summary(anchor.version_id)
+    assert summary is not None and "Lume" in summary.expected  # the brand field, quoted in the logo's prompt
+

@@ -59,8 +59,13 @@ class ProofActions(QObject):
     # ------------------------------------------------------------------ proofing
     def _job_succeeded(self, _ticket: str, result) -> None:
         for version in getattr(result, "versions", ()):
-            if self.controller.should_auto_proof(version.prompt):
-                self.controller.proof(version.id)
+            self.auto_proof(version.id, version.prompt)
+
+    def auto_proof(self, version_id: str, prompt: str) -> None:
+        """Proof a new version by itself when its prompt quotes text it must carry (a template's text fields are
+        quoted in its prompts, so a set's items are checked against them)."""
+        if self.controller.should_auto_proof(prompt):
+            self.controller.proof(version_id)
 
     def proof_current(self, expected: list[str] | None = None) -> None:
         version_id = self.window.current_version_id
