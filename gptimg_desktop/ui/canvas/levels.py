@@ -92,8 +92,11 @@ class ImageLevels(QObject):
         return max(image.width(), image.height()) < 2 * _SMALLEST
 
     def _build(self, k: int) -> None:
-        start = self._levels[-1] if self._levels else self._source
-        assert start is not None
+        base = self._levels[-1] if self._levels else self._source
+        assert base is not None
+        # The thread's own handle on the pixels: if the canvas's image is then changed in place, Qt copies it
+        # for the writer (copy-on-write) and the pixels read here stay valid.
+        start = QImage(base)
         self._building = True
         generation, first = self._generation, len(self._levels) + 1
 
