@@ -691,12 +691,8 @@ def test_a_half_size_level_is_the_mean_of_each_2x2_block(fmt, size):
     assert np.abs(got[0, 0] - expected).max() <= 1
 
 
-def test_zoomed_out_the_canvas_draws_area_averaged_levels_made_off_the_gui_thread(qtbot):
-    c = ImageCanvas()
-    qtbot.addWidget(c)
-    c.resize(600, 400)
-    c.show()
-    qtbot.waitExposed(c)
+def test_zoomed_out_the_canvas_draws_area_averaged_levels_made_off_the_gui_thread(canvas):
+    c = canvas
     # One-pixel black and white stripes: sampled, they alias to black or white; averaged, they are grey.
     stripes = np.zeros((2048, 2048, 3), np.uint8)
     stripes[:, ::2] = 255

@@ -79,7 +79,7 @@ class ImageLevels(QObject):
         return len(self._levels)
 
     def wait(self, timeout: float = 5.0) -> bool:
-        """Block until the running build ends (tests and screenshots); True when nothing is building any more."""
+        """Block until the running build ends (for tests); True when nothing is building any more."""
         from PySide6.QtCore import QCoreApplication
 
         thread = self._thread
