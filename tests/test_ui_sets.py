@@ -12,6 +12,19 @@ from gptimg_desktop.store import sets as set_store
 TIMEOUT = 60_000
 
 
+def _idle(qtbot, sets_window):
+    """Wait until the queue is idle and the window has heard so (its Cancel button is off)."""
+    qtbot.waitUntil(lambda: not sets_window.queue.is_busy() and not sets_window.cancel_button.isEnabled(),
+                    timeout=TIMEOUT)
+
+
+def _click(qtbot, button):
+    """Click as a designer would: once the button is enabled. A queue's busy flag drops on its worker thread
+    before the window hears busyChanged(False), so a button can still be disabled right after a signal."""
+    qtbot.waitUntil(button.isEnabled, timeout=TIMEOUT)
+    qtbot.mouseClick(button, Qt.MouseButton.LeftButton)
+
+
 def _fill_vi(sets_window, qtbot):
     form = sets_window.form
     form.select_template("vi")
@@ -41,8 +54,8 @@ def test_set_run_through_the_gui_approve_anchor_grid_rerun_export(window, qtbot,
     queue = window.sets.queue
 
     with qtbot.waitSignal(queue.anchorWaiting, timeout=TIMEOUT):
-        qtbot.mouseClick(sets_window.run_button, Qt.MouseButton.LeftButton)
-    qtbot.waitUntil(lambda: not queue.is_busy(), timeout=TIMEOUT)
+        _click(qtbot, sets_window.run_button)
+    _idle(qtbot, sets_window)
     grid = sets_window.grid
     assert grid.count() == 3
     assert [grid.status_of(i) for i in ("logo", "business-card", "avatar")] == ["succeeded", "planned", "planned"]
@@ -50,8 +63,8 @@ def test_set_run_through_the_gui_approve_anchor_grid_rerun_export(window, qtbot,
     qtbot.waitUntil(lambda: grid.has_thumbnail("logo"), timeout=TIMEOUT)
 
     with qtbot.waitSignal(queue.setFinished, timeout=TIMEOUT):
-        qtbot.mouseClick(sets_window.approve_button, Qt.MouseButton.LeftButton)
-    qtbot.waitUntil(lambda: not queue.is_busy(), timeout=TIMEOUT)
+        _click(qtbot, sets_window.approve_button)
+    _idle(qtbot, sets_window)
     assert [grid.status_of(i) for i in ("logo", "business-card", "avatar")] == ["succeeded"] * 3
     assert "Set finished" in sets_window.status.text()
     qtbot.waitUntil(lambda: grid.has_thumbnail("avatar"), timeout=TIMEOUT)
@@ -68,7 +81,8 @@ def test_set_run_through_the_gui_approve_anchor_grid_rerun_export(window, qtbot,
     grid.select_item("avatar")
     assert sets_window.rerun_button.isEnabled()
     with qtbot.waitSignal(queue.setFinished, timeout=TIMEOUT):
-        qtbot.mouseClick(sets_window.rerun_button, Qt.MouseButton.LeftButton)
+        _click(qtbot, sets_window.rerun_button)
+    _idle(qtbot, sets_window)
     assert set_store.get_set(window.store, sets_window.set_id).items[2].version_id != old
 
     # Export as a folder with contact sheet and manifest.
@@ -78,11 +92,12 @@ def test_set_run_through_the_gui_approve_anchor_grid_rerun_export(window, qtbot,
     manifest = json.loads((dest / "manifest.json").read_text())
     assert [i["id"] for i in manifest["items"]] == ["logo", "business-card", "avatar"]
     assert (dest / "contact-sheet.png").is_file() and "Exported 3 image(s)" in sets_window.last_message
+    _idle(qtbot, sets_window)
 
     # Replace the anchor: the other items go back to planned and wait for the new anchor's approval.
     with qtbot.waitSignal(queue.anchorWaiting, timeout=TIMEOUT):
-        qtbot.mouseClick(sets_window.replace_button, Qt.MouseButton.LeftButton)
-    qtbot.waitUntil(lambda: not queue.is_busy(), timeout=TIMEOUT)
+        _click(qtbot, sets_window.replace_button)
+    _idle(qtbot, sets_window)
     replaced = set_store.get_set(window.store, sets_window.set_id)
     assert replaced.anchor.version_id != anchor_id and not replaced.anchor_approved
     assert [grid.status_of(i) for i in ("business-card", "avatar")] == ["planned", "planned"]
@@ -95,7 +110,7 @@ def test_channels_dialog_delivers_exact_sizes(window, qtbot, tmp_path):
     queue = window.sets.queue
     with qtbot.waitSignal(queue.anchorWaiting, timeout=TIMEOUT):
         sets_window.run_set()
-    qtbot.waitUntil(lambda: not queue.is_busy(), timeout=TIMEOUT)
+    _idle(qtbot, sets_window)
     version_id = set_store.get_set(window.store, sets_window.set_id).anchor.version_id
 
     window.history.refresh()
@@ -123,18 +138,18 @@ def test_cancelled_items_can_be_made_later_with_make_the_rest(window, qtbot):
     queue = window.sets.queue
     with qtbot.waitSignal(queue.anchorWaiting, timeout=TIMEOUT):
         sets_window.run_set()
-    qtbot.waitUntil(lambda: not queue.is_busy(), timeout=TIMEOUT)
+    _idle(qtbot, sets_window)
     # Cancel on the worker, as the first item starts: deterministic, nothing more is sent.
     queue.itemStarted.connect(lambda *_: queue.cancel(), Qt.ConnectionType.DirectConnection)
     with qtbot.waitSignal(queue.setFinished, timeout=TIMEOUT):
         sets_window.approve_anchor()
-    qtbot.waitUntil(lambda: not queue.is_busy(), timeout=TIMEOUT)
+    _idle(qtbot, sets_window)
     queue.itemStarted.disconnect()
     assert [sets_window.grid.status_of(i) for i in ("business-card", "avatar")] == ["cancelled", "cancelled"]
     assert sets_window.approve_button.text() == "Make the rest" and sets_window.approve_button.isEnabled()
     with qtbot.waitSignal(queue.setFinished, timeout=TIMEOUT):
-        qtbot.mouseClick(sets_window.approve_button, Qt.MouseButton.LeftButton)
-    qtbot.waitUntil(lambda: not queue.is_busy(), timeout=TIMEOUT)
+        _click(qtbot, sets_window.approve_button)
+    _idle(qtbot, sets_window)
     assert set_store.get_set(window.store, sets_window.set_id).done == 3
     assert "Set finished" in sets_window.status.text()
 
@@ -147,7 +162,7 @@ def test_a_finished_set_item_is_proofed_against_the_text_its_template_quotes(win
     proofed: list[str] = []
     window.proof_actions.controller.proofReady.connect(lambda *args: proofed.append(str(args[0])))
     with qtbot.waitSignal(queue.anchorWaiting, timeout=TIMEOUT):
-        qtbot.mouseClick(sets_window.run_button, Qt.MouseButton.LeftButton)
+        _click(qtbot, sets_window.run_button)
     anchor = set_store.get_set(window.store, sets_window.set_id).anchor
     assert anchor is not None and anchor.version_id
     qtbot.waitUntil(lambda: anchor.version_id in proofed, timeout=180_000)  # the first proof loads the models
