@@ -711,3 +711,21 @@ def test_connection_drop_after_a_completed_image_keeps_it_and_is_not_retried():
     assert len(error.images) == 1 and error.usage.total_tokens == 13
     assert error.request_id == "req_cut"
     assert parse_saved_response(b"".join(sunk)).images == error.images
+
+
+# ---------------------------------------------------------------------------------------------- the HTTP client
+
+
+def test_the_http_client_is_built_by_the_first_request_and_is_gone_after_close(dev_server):
+    """Opening the window builds a client; the SSL context it costs is paid by the first request, off the GUI."""
+    client = make_client(dev_server.url)
+    assert client._http._client is None
+    assert client.run(small_request()).images
+    assert isinstance(client._http._client, httpx.Client)
+    client.close()
+    assert client._http._client is None
+    with pytest.raises(RuntimeError, match="closed"):
+        client.run(small_request())
+    unused = make_client(dev_server.url)
+    unused.close()  # closing a client that never sent anything builds nothing
+    assert unused._http._client is None

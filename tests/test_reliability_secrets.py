@@ -219,7 +219,8 @@ def test_plain_http_to_another_machine_is_refused_without_the_opt_in():
 def test_tls_certificates_are_always_verified(base_url):
     kind = "azure" if "azure" in base_url else "openai"
     with ImagesClient(ProviderConfig(kind=kind, base_url=base_url, api_key=KEY)) as client:
-        transports = [client._http._transport, *client._http._mounts.values()]
+        http = client._http.get()
+        transports = [http._transport, *http._mounts.values()]
         for transport in transports:
             if transport is None:
                 continue

@@ -18,10 +18,11 @@ from urllib.parse import quote, urlencode
 
 import httpx
 
-from .client import CONNECT_TIMEOUT, INITIAL_RETRY_DELAY, MAX_RETRY_DELAY
+from .client import INITIAL_RETRY_DELAY, MAX_RETRY_DELAY
 from .config import AZURE_V1_API_VERSION, ProviderConfig
 from .error_mapping import MAX_RETRY_AFTER, error_from_response
 from .errors import MalformedResponse, NetworkError, ProviderConfigError, ProviderError, RequestTimeout
+from .http import LazyHttpClient
 
 log = logging.getLogger("gptimg.provider.batches")
 
@@ -126,11 +127,7 @@ class BatchesClient:
         self._config = config
         self._sleep = sleep
         self._rng = rng
-        self._http = httpx.Client(
-            transport=transport,
-            timeout=httpx.Timeout(min(config.timeout, _DOWNLOAD_TIMEOUT), connect=CONNECT_TIMEOUT),
-            follow_redirects=False,  # a redirect could carry the key header to another host
-        )
+        self._http = LazyHttpClient(transport=transport, timeout=min(config.timeout, _DOWNLOAD_TIMEOUT))
 
     @property
     def config(self) -> ProviderConfig:
@@ -229,7 +226,7 @@ class BatchesClient:
     def _attempt(self, method: str, url: str, path: str, idempotent: bool, **kwargs: Any) -> httpx.Response:
         started = time.monotonic()
         try:
-            response = self._http.request(method, url, headers=self._config.headers(), **kwargs)
+            response = self._http.get().request(method, url, headers=self._config.headers(), **kwargs)
         except httpx.HTTPError as exc:
             # A request that never connected was not received: safe to retry even when not idempotent.
             never_sent = isinstance(exc, httpx.ConnectError | httpx.ConnectTimeout)

@@ -47,10 +47,10 @@ from .events import (
     result_from_completed_events,
     usage_from_api,
 )
+from .http import CONNECT_TIMEOUT, LazyHttpClient
 
 log = logging.getLogger("gptimg.provider")
 
-CONNECT_TIMEOUT = 10.0
 INITIAL_RETRY_DELAY = 0.5
 MAX_RETRY_DELAY = 8.0
 _ERROR_BODY_LIMIT = 1024 * 1024
@@ -197,14 +197,7 @@ class ImagesClient:
         self._config = config
         self._sleep = sleep
         self._rng = rng
-        self._http = httpx.Client(
-            transport=transport,
-            timeout=httpx.Timeout(config.timeout, connect=CONNECT_TIMEOUT),
-            # A fresh connection per request, so the cancel hook always sees the socket it must break.
-            limits=httpx.Limits(max_keepalive_connections=0),
-            # A redirect could carry the api-key header to another host; report it instead.
-            follow_redirects=False,
-        )
+        self._http = LazyHttpClient(transport=transport, timeout=config.timeout, keepalive=False)
 
     @property
     def config(self) -> ProviderConfig:
@@ -272,7 +265,7 @@ class ImagesClient:
         url = self._config.models_url()
         started = time.monotonic()
         try:
-            response = self._http.get(url, headers=self._config.headers(), timeout=httpx.Timeout(30.0, connect=10.0))
+            response = self._http.get().get(url, headers=self._config.headers(), timeout=httpx.Timeout(30.0, connect=10.0))
         except httpx.HTTPError as exc:
             raise self._transport_error(exc, None, retryable=False) from None
         request_id = response.headers.get("x-request-id")
@@ -320,7 +313,7 @@ class ImagesClient:
             headers["Accept"] = "text/event-stream"
             headers["Cache-Control"] = "no-store"
         breaker = _SocketBreaker()
-        http_request = self._http.build_request(
+        http_request = self._http.get().build_request(
             "POST", url, headers=headers, extensions={"trace": breaker.trace}, **_body(request)
         )
         reported = False
@@ -337,7 +330,7 @@ class ImagesClient:
         deadline = _Deadline(total_deadline(request, self._config.timeout), breaker).start()
         try:
             try:
-                response = self._http.send(http_request, stream=True)
+                response = self._http.get().send(http_request, stream=True)
             except httpx.HTTPError as exc:
                 log.info("POST %s failed before an answer (attempt %d): %s", path, attempt, type(exc).__name__)
                 if token.cancelled:
