@@ -637,6 +637,28 @@ def test_mask_layer_tint_alpha_always_equals_mask(qapp):
     assert np.array_equal((tint >> 24).astype(np.uint8), layer.array())
     assert 0 < len(np.unique(layer.array())) > 20
 
+@pytest.mark.parametrize("color", [QColor(255, 40, 90), QColor(10, 200, 120)])
+def test_written_patches_tint_exactly_as_a_full_rebuild_does(qapp, color):
+    """Undo and redo write tiles back through a colour table; the tint must be what the painter would make."""
+    layer = MaskLayer(301, 201, color)
+    layer.set_color(color)
+    rng = np.random.default_rng(5)
+    patches = [(-7, -3, rng.integers(0, 256, (40, 60), dtype=np.uint8)),  # partly off the top-left edge
+               (120, 80, rng.integers(0, 256, (33, 17), dtype=np.uint8)),
+               (290, 190, np.full((30, 30), 255, np.uint8))]  # partly off the bottom-right edge
+    rects = layer.write_patches(patches)
+    assert rects == [QRect(0, 0, 53, 37), QRect(120, 80, 17, 33), QRect(290, 190, 11, 11)]
+    written = np.frombuffer(layer.tint_image().constBits(), np.uint32).reshape(201, 301).copy()
+    layer.set_array(layer.array())  # the painter's full rebuild from the same mask
+    rebuilt = np.frombuffer(layer.tint_image().constBits(), np.uint32).reshape(201, 301)
+    assert np.array_equal(written, rebuilt)
+    ys, xs = np.nonzero(layer.array())
+    assert layer.has_paint()
+    assert layer.bbox() == QRect(int(xs.min()), int(ys.min()), int(np.ptp(xs)) + 1, int(np.ptp(ys)) + 1)
+    layer.write_patches([(x, y, np.zeros_like(v)) for x, y, v in patches])
+    assert not layer.has_paint() and layer.bbox().isEmpty()
+
+
 
 def test_stroke_spacer_spaces_dabs_evenly_across_events():
     s = StrokeSpacer(10)
