@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from PySide6.QtCore import Qt
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QMenu
 
 from ...core.export_presets import PRESETS
-from .workspace import RecentFiles, build_tool_strip
+from ..canvas.canvas import Tool
+from .workspace import RecentFiles, ToolActions, build_tool_strip
 
 if TYPE_CHECKING:
     from .main_window import MainWindow
@@ -111,3 +113,85 @@ def apply_icons(self: MainWindow) -> None:
         name = ACTION_ICONS.get(action.objectName())
         if name in ICON_NAMES:
             action.setIcon(icon(name, size=20))
+
+
+def create_actions(self: MainWindow) -> None:
+    """Make every action of the window (its object name is its contract with tests and menus)."""
+    a = make_action
+    self.actionOpen = a(self, "actionOpen", "&Open Image…", QKeySequence.StandardKey.Open, tip="Open an image to edit")
+    self.actionExport = a(self, "actionExport", "&Export…", "Ctrl+Shift+E", tip="Export the current image")
+    self.actionNew = a(self, "actionNew", "&New (text to image)", QKeySequence.StandardKey.New,
+                       tip="Clear the canvas to generate a new image from text")
+    self.actionQuit = a(self, "actionQuit", "&Quit", QKeySequence.StandardKey.Quit)
+    self.actionSettings = a(self, "actionSettings", "&Settings…", "Ctrl+,")
+    self.actionBrush = a(self, "actionBrush", "Brush", "B", True, "Paint the area to change")
+    self.actionEraser = a(self, "actionEraser", "Eraser", "E", True, "Erase from the mask")
+    self.actionRect = a(self, "actionRect", "Rectangle", "M", True, "Rectangle selection (Alt subtracts)")
+    self.actionLasso = a(self, "actionLasso", "Lasso", "L", True, "Lasso selection (Alt subtracts)")
+    self.actionMagicWand = a(self, "actionMagicWand", "Magic Wand", "W", True,
+                             "Select a colour area with a click (Alt subtracts)")
+    self.actionColorRange = a(self, "actionColorRange", "Select Colour Range", "Shift+W", True,
+                              "Select every similar colour with a click (Alt subtracts)")
+    self.actionSelectAdd = a(self, "actionSelectAdd", "Selections Add", "Shift+A",
+                             tip="Rectangle, lasso, wand and colour range add to the mask")
+    self.actionSelectSubtract = a(self, "actionSelectSubtract", "Selections Subtract", "Shift+S",
+                                  tip="Rectangle, lasso, wand and colour range subtract from the mask")
+    self.actionTogglePanels = a(self, "actionTogglePanels", "Hide/Show Panels", "Tab",
+                                tip="Hide every panel for a clean canvas, or bring them back")
+    self.actionTogglePanels.setShortcutContext(Qt.ShortcutContext.WidgetShortcut)  # Tab still moves focus in forms
+    self.canvas.addAction(self.actionTogglePanels)
+    self.actionCopyImage = a(self, "actionCopyImage", "Copy Image", "Ctrl+Shift+C",
+                             tip="Copy the image on the canvas to the clipboard")
+    self.actionFocusPrompt = a(self, "actionFocusPrompt", "Go to Prompt", "Alt+1", tip="Type in the prompt")
+    self.actionFocusHistory = a(self, "actionFocusHistory", "Go to History", "Alt+2", tip="Browse the history")
+    self.actionFocusResults = a(self, "actionFocusResults", "Go to Results", "Alt+3",
+                                tip="Pick between the results of the last run")
+    self.actionFocusCanvas = a(self, "actionFocusCanvas", "Go to Canvas", "Alt+0", tip="Back to the canvas")
+    self.actionResetLayout = a(self, "actionResetLayout", "Reset Panels", tip="Every panel back in its place")
+    self.actionFlicker = a(self, "actionFlicker", "Flicker A/B", "F", True,
+                           tip="Flicker between the chosen result and the one before")
+    self.actionUndo = a(self, "actionUndo", "Undo", QKeySequence.StandardKey.Undo, tip="Undo the last mask change")
+    self.actionRedo = a(self, "actionRedo", "Redo", "Ctrl+Shift+Z", tip="Redo")
+    self.actionInvertMask = a(self, "actionInvertMask", "Invert Mask", "Ctrl+I")
+    self.actionClearMask = a(self, "actionClearMask", "Clear Mask", "Ctrl+Shift+D", tip="Clear the mask (edit the whole image)")
+    self.actionFillMask = a(self, "actionFillMask", "Fill Mask", "Ctrl+Shift+F", tip="Mask the whole image")
+    self.actionGrowMask = a(self, "actionGrowMask", "Grow Mask…", tip="Grow the mask by some pixels")
+    self.actionShrinkMask = a(self, "actionShrinkMask", "Shrink Mask…", tip="Shrink the mask by some pixels")
+    self.actionFeatherMask = a(self, "actionFeatherMask", "Feather Mask…", tip="Soften the mask edge")
+    self.actionToggleMask = a(self, "actionToggleMask", "Show Mask", "H", True, "Show or hide the mask overlay")
+    self.actionToggleMask.setChecked(True)
+    self.actionExpandCanvas = a(self, "actionExpandCanvas", "Expand Canvas…", "Ctrl+Alt+C",
+                                tip="Grow the canvas for background extension; the new area is masked")
+    self.actionCutout = a(self, "actionCutout", "Remove Background", tip="Make the background transparent locally")
+    self.actionUseAsReference = a(self, "actionUseAsReference", "Use as Reference",
+                                  tip="Add the current image to the reference tray")
+    self.actionCompare = a(self, "actionCompare", "Compare with Parent", "Ctrl+K", True,
+                           tip="Before/after split view against the version this came from")
+    self.actionZoomIn = a(self, "actionZoomIn", "Zoom In", QKeySequence.StandardKey.ZoomIn)
+    self.actionZoomOut = a(self, "actionZoomOut", "Zoom Out", QKeySequence.StandardKey.ZoomOut)
+    self.actionFit = a(self, "actionFit", "Fit to Window", "Ctrl+0")
+    self.actionActualSize = a(self, "actionActualSize", "Actual Size (100%)", "Ctrl+1")
+    self.actionLedger = a(self, "actionLedger", "Credit &Ledger…", "Ctrl+Shift+L",
+                          tip="Spending per project, day and month; budgets")
+    self.actionProjects = a(self, "actionProjects", "&Projects…",
+                            tip="Create, rename, delete, import and export projects")
+    self.actionImportBundle = a(self, "actionImportBundle", "&Import Project Bundle…",
+                                tip="Add a project or branch exported on another machine")
+    self.actionRun = a(self, "actionRun", "Run", "Ctrl+Return", tip="Generate or edit")
+    self.actionCancel = a(self, "actionCancel", "Cancel Job", "Esc", tip="Cancel the running job")
+    self.tool_actions = ToolActions(self.canvas, {
+        Tool.BRUSH: self.actionBrush, Tool.ERASER: self.actionEraser, Tool.RECT: self.actionRect,
+        Tool.LASSO: self.actionLasso, Tool.WAND: self.actionMagicWand, Tool.COLOR_RANGE: self.actionColorRange,
+    }, self)
+    self._result_keys = []
+    for n in range(1, 10):
+        pick = QAction(f"Result {n}", self)
+        pick.setObjectName(f"actionPickResult{n}")
+        pick.setShortcut(QKeySequence(str(n)))
+        pick.setEnabled(False)  # only while results are shown; a digit typed in a field stays text anyway
+        pick.triggered.connect(lambda _c=False, i=n - 1: self.result_strip.choose(i))
+        self.addAction(pick)
+        self._result_keys.append(pick)
+    for action in self.findChildren(QAction):
+        if action.objectName():
+            self.addAction(action)

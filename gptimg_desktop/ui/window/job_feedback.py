@@ -1,5 +1,5 @@
 """What the window shows while jobs run and when they end: the jobs list, previews on the canvas, the result
-strip to pick from, the cost, errors in place, and a notification when a long job ends in the background.
+results grid to pick from (click, 1-9, A/B flicker), the cost, errors in place, and a notification when a long job ends in the background.
 
 ``JobFeedback`` listens to the JobQueue for one ``MainWindow``; statuses are ``JobStatus`` values.
 """
@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QObject
+from PySide6.QtCore import QObject, Qt
 from PySide6.QtGui import QImage
 from PySide6.QtWidgets import QApplication, QSystemTrayIcon
 
@@ -85,14 +85,60 @@ class JobFeedback(QObject):
 
     def _fill_result_strip(self, result: JobResult) -> None:
         self._strip_images = {v.id: img for v, img in zip(result.versions, result.images, strict=False)}
-        self.window.show_results(result)  # the variant grid (issue 11): click, 1-9, A/B flicker
+        self.show_results(result)  # the variant grid (issue 11): click, 1-9, A/B flicker
 
     def result_image(self, version_id: str) -> QImage:
         """The decoded image of a result still in the grid (a null QImage when it was not kept)."""
         return self._strip_images.get(version_id, QImage())
 
-    def show_result(self, version_id: str, path: str, image: QImage) -> None:
+    # ------------------------------------------------------------------ the results grid
+    def show_results(self, result: JobResult) -> None:
+        """n results: the variant grid under the canvas, the first one chosen; one result needs no grid."""
+        w = self.window
+        if len(result.versions) < 2:
+            self.hide_results()
+            return
+        w.result_strip.set_results([(v.id, str(v.path), img)
+                                    for v, img in zip(result.versions, result.images, strict=False)],
+                                   result.thumbnails)
+        w.results.set_count(len(result.versions))
+        w.results.setVisible(True)
+        for i, action in enumerate(w._result_keys):
+            action.setEnabled(i < len(result.versions))
+        w.canvas_splitter.setSizes([max(200, w.canvas_splitter.height() - 260), 260])
+
+    def hide_results(self) -> None:
+        w = self.window
+        w.result_strip.stop_flicker()
+        w.results.setVisible(False)
+        for action in w._result_keys:
+            action.setEnabled(False)
+
+    def _result_at(self, index: int) -> tuple[str, str, QImage] | None:
+        item = self.window.result_strip.item(index)
+        if item is None:
+            return None
+        version_id, path = item.data(Qt.ItemDataRole.UserRole)
+        return version_id, path, self.result_image(version_id)
+
+    def pick_result(self, index: int) -> None:
+        """A result chosen in the grid (click or 1-9) goes on the canvas and is selected in the history."""
+        chosen = self._result_at(index)
+        if chosen is None:
+            return
+        version_id, path, image = chosen
         self._show_result(version_id, path, image)
+        self.window.history.select_version(version_id)
+
+    def flicker_frame(self, index: int) -> None:
+        """A/B flicker: the other result shows as a preview over the chosen one."""
+        chosen = self._result_at(index)
+        if chosen is None:
+            return
+        if index == self.window.result_strip.current_index() or chosen[2].isNull():
+            self.window.canvas.clear_preview()
+        else:
+            self.window.canvas.show_preview(chosen[2])
 
     def _job_failed(self, ticket: str, message: str, refused: bool) -> None:
         # A stream cut mid-way leaves its last preview on the canvas: the user still sees what arrived.

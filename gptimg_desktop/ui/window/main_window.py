@@ -3,9 +3,11 @@
 The window owns the actions and binds widgets to the EditorDocument (editor/document.py): widgets
 show and change the document, never each other, and the job spec is built by the document alone.
 Everything slow (loading files, encoding, network, disk) happens off this thread: images load through
-the editor's ImageController, jobs run in the JobQueue's worker. What the history asks of a stored version
-lives in editor/versions.py (plus compare in version_actions.py), the local image operations in
-image_actions.py and exports in export_actions.py.
+the editor's ImageController, jobs run in the JobQueue's worker. The widgets are built in layout.py and
+the actions in actions.py (the class body declares both, the window's shape); what jobs show, the results
+grid included, is job_feedback.py. What the history asks of a stored version lives in editor/versions.py
+(plus compare in version_actions.py), the local image operations in image_actions.py and exports in
+export_actions.py.
 """
 
 from __future__ import annotations
@@ -17,22 +19,17 @@ from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import QByteArray, QSettings, Qt, QTimer, Signal
-from PySide6.QtGui import QAction, QCloseEvent, QImage, QKeySequence, QShowEvent
+from PySide6.QtGui import QAction, QCloseEvent, QShowEvent
 from PySide6.QtWidgets import (
     QApplication,
     QDockWidget,
     QFileDialog,
-    QFrame,
-    QHBoxLayout,
     QLabel,
     QMainWindow,
     QMenu,
     QMessageBox,
-    QPushButton,
-    QScrollArea,
     QSplitter,
     QToolBar,
-    QVBoxLayout,
     QWidget,
 )
 
@@ -51,12 +48,12 @@ from ...editor.ui_settings import (
 )
 from ...editor.versions import VersionController
 from ...jobs.pipeline import JobSpec
-from ...jobs.queue import JobQueue, JobResult
+from ...jobs.queue import JobQueue
 from ..canvas.amount_dialog import AmountDialog
-from ..canvas.canvas import ImageCanvas, Tool
+from ..canvas.canvas import ImageCanvas
 from ..canvas.context_bar import ContextBar
 from ..canvas.results_panel import ResultsPanel
-from ..common import wheel_guard
+from ..canvas.variant_grid import VariantGrid
 from ..common.dock_panel import DockPanel, collapsed_names, restore_collapsed
 from ..common.plural import plural
 from ..history.history_panel import HistoryView
@@ -64,11 +61,12 @@ from ..history.version_actions import VersionActions
 from ..jobs.jobs_view import JobsView
 from ..prompt.prompt_panel import PromptPanel, PromptSettings
 from ..references.reference_tray import ReferenceTray
-from .actions import build_menus_and_toolbars, make_action
+from .actions import build_menus_and_toolbars, create_actions
 from .cutout_actions import CutoutActions
 from .export_actions import ExportActions
 from .image_actions import ImageActions
 from .job_feedback import JobFeedback
+from .layout import build_widgets
 from .proof_actions import ProofActions
 from .wiring import connect_window
 from .workspace import PanelToggle, RecentFiles, ToolActions
@@ -83,6 +81,77 @@ class MainWindow(QMainWindow):
     providerSettingsRequested = Signal()
     services: Any  # app.AppServices, set by app.create_window
     autosave: SessionAutosave  # set by app.create_window once the window exists
+    # The window's shape, built by layout.build_widgets and actions.create_actions; other code and the tests
+    # reach widgets and actions by these names.
+    canvas: ImageCanvas
+    results: ResultsPanel
+    result_strip: VariantGrid  # the n-results grid (objectName variantGrid)
+    banner: QWidget
+    context_bar: ContextBar
+    context_toolbar: QToolBar
+    canvas_splitter: QSplitter
+    prompt: PromptPanel
+    tray: ReferenceTray
+    jobs_view: JobsView
+    history: HistoryView
+    prompt_dock: DockPanel
+    output_dock: DockPanel
+    references_dock: DockPanel
+    history_dock: DockPanel
+    jobs_dock: DockPanel
+    panel_toggle: PanelToggle
+    provider_label: QLabel
+    totals_label: QLabel
+    zoom_label: QLabel
+    recent_files: RecentFiles
+    tool_strip: QToolBar
+    tool_actions: ToolActions
+    _export_presets_menu: QMenu
+    _result_keys: list[QAction]  # 1-9 pick a result while the grid shows
+    actionOpen: QAction
+    actionExport: QAction
+    actionNew: QAction
+    actionQuit: QAction
+    actionSettings: QAction
+    actionBrush: QAction
+    actionEraser: QAction
+    actionRect: QAction
+    actionLasso: QAction
+    actionMagicWand: QAction
+    actionColorRange: QAction
+    actionSelectAdd: QAction
+    actionSelectSubtract: QAction
+    actionTogglePanels: QAction
+    actionCopyImage: QAction
+    actionFocusPrompt: QAction
+    actionFocusHistory: QAction
+    actionFocusResults: QAction
+    actionFocusCanvas: QAction
+    actionResetLayout: QAction
+    actionFlicker: QAction
+    actionUndo: QAction
+    actionRedo: QAction
+    actionInvertMask: QAction
+    actionClearMask: QAction
+    actionFillMask: QAction
+    actionGrowMask: QAction
+    actionShrinkMask: QAction
+    actionFeatherMask: QAction
+    actionToggleMask: QAction
+    actionExpandCanvas: QAction
+    actionCutout: QAction
+    actionUseAsReference: QAction
+    actionCompare: QAction
+    actionZoomIn: QAction
+    actionZoomOut: QAction
+    actionFit: QAction
+    actionActualSize: QAction
+    actionLedger: QAction
+    actionProjects: QAction
+    actionImportBundle: QAction
+    actionRun: QAction
+    actionCancel: QAction
+
 
     def __init__(
         self,
@@ -114,8 +183,16 @@ class MainWindow(QMainWindow):
         self.image_actions = ImageActions(self)
         self.export_actions = ExportActions(self)
 
-        self._build_widgets(demo, provider_label)
-        self._build_actions()
+        build_widgets(self, demo, provider_label)
+        # The names these controls always had, for the tests and the rest of the window.
+        self.side_dock = self.prompt_dock
+        self.left_dock = self.history_dock
+        self.size_spin = self.context_bar.size_spin
+        self.hardness_slider = self.context_bar.hardness_slider
+        self.opacity_slider = self.context_bar.opacity_slider
+        self.mask_hint = self.context_bar.mask_hint
+        self.mask_color_button = self.context_bar.color_button
+        create_actions(self)
         build_menus_and_toolbars(self)
         self.job_feedback = JobFeedback(self)
         connect_window(self)
@@ -130,184 +207,6 @@ class MainWindow(QMainWindow):
         self.cutout_actions = CutoutActions(self)  # Image → Generate for Cutout (issue 15)
 
     # ------------------------------------------------------------------ construction
-    def _build_widgets(self, demo: bool, provider_label: str) -> None:
-        wheel_guard.install()  # the wheel scrolls panels; it never changes an unfocused combo, spin or slider
-        self.canvas = ImageCanvas(self, document=self.document)
-        self.results = ResultsPanel(self)
-        self.result_strip = self.results.grid  # the n-results grid (objectName variantGrid)
-        self.results.setVisible(False)
-
-        self.banner = QWidget(self)
-        self.banner.setObjectName("demoBanner")
-        self.banner.setProperty("role", "banner")
-        banner_layout = QHBoxLayout(self.banner)
-        banner_layout.setContentsMargins(12, 6, 12, 6)
-        banner_text = QLabel(
-            "<b>Demo mode</b> — images are synthesised locally by the built-in server; nothing is sent to "
-            "OpenAI and nothing is billed. Add your API key in Settings to generate for real.",
-            self.banner,
-        )
-        banner_text.setWordWrap(True)
-        banner_text.setObjectName("demoBannerText")
-        banner_button = QPushButton("Open Settings…", self.banner)
-        banner_button.setObjectName("demoBannerSettingsButton")
-        banner_button.setAccessibleName("Open settings")
-        banner_button.clicked.connect(self.open_settings)
-        banner_layout.addWidget(banner_text, 1)
-        banner_layout.addWidget(banner_button)
-        self.banner.setVisible(demo)
-
-        self.context_bar = ContextBar(self, brush_size=self.canvas.brush_size(),
-                                      hardness=round(self.canvas.brush_hardness() * 100),
-                                      mask_color=self.canvas.mask_color())
-        # The names these controls always had, for the tests and the rest of the window.
-        self.size_spin = self.context_bar.size_spin
-        self.hardness_slider = self.context_bar.hardness_slider
-        self.opacity_slider = self.context_bar.opacity_slider
-        self.mask_hint = self.context_bar.mask_hint
-        self.mask_color_button = self.context_bar.color_button
-
-        center = QWidget(self)
-        center_layout = QVBoxLayout(center)
-        center_layout.setContentsMargins(0, 0, 0, 0)
-        center_layout.setSpacing(0)
-        center_layout.addWidget(self.banner)
-        # The context bar spans the window under the menus, as Photoshop's options bar does.
-        self.context_toolbar = QToolBar("Tool Options", self)
-        self.context_toolbar.setObjectName("contextToolbar")
-        self.context_toolbar.setMovable(False)
-        self.context_toolbar.setFloatable(False)
-        self.context_toolbar.addWidget(self.context_bar)
-        self.addToolBar(Qt.ToolBarArea.TopToolBarArea, self.context_toolbar)
-        self.canvas_splitter = QSplitter(Qt.Orientation.Vertical, center)
-        self.canvas_splitter.setObjectName("canvasSplitter")
-        self.canvas_splitter.setChildrenCollapsible(False)
-        self.canvas_splitter.addWidget(self.canvas)
-        self.canvas_splitter.addWidget(self.results)
-        self.canvas_splitter.setStretchFactor(0, 3)
-        self.canvas_splitter.setStretchFactor(1, 1)
-        center_layout.addWidget(self.canvas_splitter, 1)
-        self.setCentralWidget(center)
-
-        # Panels: collapsible, dockable sections whose layout is saved (save_layout).
-        self.prompt = PromptPanel(self)
-        output = self.prompt.detach_output()
-        self.tray = ReferenceTray(self)
-        self.tray.set_scratch_dir(str(self.scratch_dir))
-        self.jobs_view = JobsView(self)
-        self.history = HistoryView(self.store, self)
-        self.side_dock = self.prompt_dock = DockPanel("Prompt", "promptDock", self.prompt, self)
-        self.prompt.setMinimumHeight(250)  # the prompt, the estimate and Run always show
-        self.output_dock = DockPanel("Output", "outputDock", _scrolling(output, "outputScroll"), self)
-        self.references_dock = DockPanel("References", "referencesDock", self.tray, self)
-        self.left_dock = self.history_dock = DockPanel("History", "historyDock", self.history, self)
-        self.jobs_dock = DockPanel("Jobs", "jobsDock", self.jobs_view, self)
-        right = Qt.DockWidgetArea.RightDockWidgetArea
-        for dock in (self.prompt_dock, self.output_dock, self.references_dock):
-            self.addDockWidget(right, dock, Qt.Orientation.Vertical)
-        self.addDockWidget(Qt.DockWidgetArea.LeftDockWidgetArea, self.history_dock)
-        self.addDockWidget(Qt.DockWidgetArea.LeftDockWidgetArea, self.jobs_dock, Qt.Orientation.Vertical)
-        self.setCorner(Qt.Corner.BottomLeftCorner, Qt.DockWidgetArea.LeftDockWidgetArea)
-        self.setCorner(Qt.Corner.BottomRightCorner, Qt.DockWidgetArea.RightDockWidgetArea)
-        self.panel_toggle = PanelToggle(self)
-        # Built with the menus (actions.build_menus_and_toolbars); declared here so the window's shape is in one place.
-        self.recent_files: RecentFiles
-        self._export_presets_menu: QMenu
-        self.tool_strip: QToolBar
-        for inner_title in (self.jobs_view.title, self.tray.findChild(QLabel, "referenceTitle")):
-            if inner_title is not None:
-                inner_title.hide()  # the dock's title bar names the panel
-
-        self.provider_label = QLabel(provider_label, self)
-        self.provider_label.setObjectName("providerLabel")
-        self.totals_label = QLabel(self)
-        self.totals_label.setObjectName("totalsLabel")
-        self.zoom_label = QLabel("", self)
-        self.zoom_label.setObjectName("zoomLabel")
-        self.statusBar().addWidget(self.provider_label)
-        self.statusBar().addPermanentWidget(self.zoom_label)
-        self.statusBar().addPermanentWidget(self.totals_label)
-
-    def _build_actions(self) -> None:
-        a = make_action
-        self.actionOpen = a(self, "actionOpen", "&Open Image…", QKeySequence.StandardKey.Open, tip="Open an image to edit")
-        self.actionExport = a(self, "actionExport", "&Export…", "Ctrl+Shift+E", tip="Export the current image")
-        self.actionNew = a(self, "actionNew", "&New (text to image)", QKeySequence.StandardKey.New,
-                           tip="Clear the canvas to generate a new image from text")
-        self.actionQuit = a(self, "actionQuit", "&Quit", QKeySequence.StandardKey.Quit)
-        self.actionSettings = a(self, "actionSettings", "&Settings…", "Ctrl+,")
-        self.actionBrush = a(self, "actionBrush", "Brush", "B", True, "Paint the area to change")
-        self.actionEraser = a(self, "actionEraser", "Eraser", "E", True, "Erase from the mask")
-        self.actionRect = a(self, "actionRect", "Rectangle", "M", True, "Rectangle selection (Alt subtracts)")
-        self.actionLasso = a(self, "actionLasso", "Lasso", "L", True, "Lasso selection (Alt subtracts)")
-        self.actionMagicWand = a(self, "actionMagicWand", "Magic Wand", "W", True,
-                                 "Select a colour area with a click (Alt subtracts)")
-        self.actionColorRange = a(self, "actionColorRange", "Select Colour Range", "Shift+W", True,
-                                  "Select every similar colour with a click (Alt subtracts)")
-        self.actionSelectAdd = a(self, "actionSelectAdd", "Selections Add", "Shift+A",
-                                 tip="Rectangle, lasso, wand and colour range add to the mask")
-        self.actionSelectSubtract = a(self, "actionSelectSubtract", "Selections Subtract", "Shift+S",
-                                      tip="Rectangle, lasso, wand and colour range subtract from the mask")
-        self.actionTogglePanels = a(self, "actionTogglePanels", "Hide/Show Panels", "Tab",
-                                    tip="Hide every panel for a clean canvas, or bring them back")
-        self.actionTogglePanels.setShortcutContext(Qt.ShortcutContext.WidgetShortcut)  # Tab still moves focus in forms
-        self.canvas.addAction(self.actionTogglePanels)
-        self.actionCopyImage = a(self, "actionCopyImage", "Copy Image", "Ctrl+Shift+C",
-                                 tip="Copy the image on the canvas to the clipboard")
-        self.actionFocusPrompt = a(self, "actionFocusPrompt", "Go to Prompt", "Alt+1", tip="Type in the prompt")
-        self.actionFocusHistory = a(self, "actionFocusHistory", "Go to History", "Alt+2", tip="Browse the history")
-        self.actionFocusResults = a(self, "actionFocusResults", "Go to Results", "Alt+3",
-                                    tip="Pick between the results of the last run")
-        self.actionFocusCanvas = a(self, "actionFocusCanvas", "Go to Canvas", "Alt+0", tip="Back to the canvas")
-        self.actionResetLayout = a(self, "actionResetLayout", "Reset Panels", tip="Every panel back in its place")
-        self.actionFlicker = a(self, "actionFlicker", "Flicker A/B", "F", True,
-                               tip="Flicker between the chosen result and the one before")
-        self.actionUndo = a(self, "actionUndo", "Undo", QKeySequence.StandardKey.Undo, tip="Undo the last mask change")
-        self.actionRedo = a(self, "actionRedo", "Redo", "Ctrl+Shift+Z", tip="Redo")
-        self.actionInvertMask = a(self, "actionInvertMask", "Invert Mask", "Ctrl+I")
-        self.actionClearMask = a(self, "actionClearMask", "Clear Mask", "Ctrl+Shift+D", tip="Clear the mask (edit the whole image)")
-        self.actionFillMask = a(self, "actionFillMask", "Fill Mask", "Ctrl+Shift+F", tip="Mask the whole image")
-        self.actionGrowMask = a(self, "actionGrowMask", "Grow Mask…", tip="Grow the mask by some pixels")
-        self.actionShrinkMask = a(self, "actionShrinkMask", "Shrink Mask…", tip="Shrink the mask by some pixels")
-        self.actionFeatherMask = a(self, "actionFeatherMask", "Feather Mask…", tip="Soften the mask edge")
-        self.actionToggleMask = a(self, "actionToggleMask", "Show Mask", "H", True, "Show or hide the mask overlay")
-        self.actionToggleMask.setChecked(True)
-        self.actionExpandCanvas = a(self, "actionExpandCanvas", "Expand Canvas…", "Ctrl+Alt+C",
-                                    tip="Grow the canvas for background extension; the new area is masked")
-        self.actionCutout = a(self, "actionCutout", "Remove Background", tip="Make the background transparent locally")
-        self.actionUseAsReference = a(self, "actionUseAsReference", "Use as Reference",
-                                      tip="Add the current image to the reference tray")
-        self.actionCompare = a(self, "actionCompare", "Compare with Parent", "Ctrl+K", True,
-                               tip="Before/after split view against the version this came from")
-        self.actionZoomIn = a(self, "actionZoomIn", "Zoom In", QKeySequence.StandardKey.ZoomIn)
-        self.actionZoomOut = a(self, "actionZoomOut", "Zoom Out", QKeySequence.StandardKey.ZoomOut)
-        self.actionFit = a(self, "actionFit", "Fit to Window", "Ctrl+0")
-        self.actionActualSize = a(self, "actionActualSize", "Actual Size (100%)", "Ctrl+1")
-        self.actionLedger = a(self, "actionLedger", "Credit &Ledger…", "Ctrl+Shift+L",
-                              tip="Spending per project, day and month; budgets")
-        self.actionProjects = a(self, "actionProjects", "&Projects…",
-                                tip="Create, rename, delete, import and export projects")
-        self.actionImportBundle = a(self, "actionImportBundle", "&Import Project Bundle…",
-                                    tip="Add a project or branch exported on another machine")
-        self.actionRun = a(self, "actionRun", "Run", "Ctrl+Return", tip="Generate or edit")
-        self.actionCancel = a(self, "actionCancel", "Cancel Job", "Esc", tip="Cancel the running job")
-        self.tool_actions = ToolActions(self.canvas, {
-            Tool.BRUSH: self.actionBrush, Tool.ERASER: self.actionEraser, Tool.RECT: self.actionRect,
-            Tool.LASSO: self.actionLasso, Tool.WAND: self.actionMagicWand, Tool.COLOR_RANGE: self.actionColorRange,
-        }, self)
-        self._result_keys = []
-        for n in range(1, 10):
-            pick = QAction(f"Result {n}", self)
-            pick.setObjectName(f"actionPickResult{n}")
-            pick.setShortcut(QKeySequence(str(n)))
-            pick.setEnabled(False)  # only while results are shown; a digit typed in a field stays text anyway
-            pick.triggered.connect(lambda _c=False, i=n - 1: self.result_strip.choose(i))
-            self.addAction(pick)
-            self._result_keys.append(pick)
-        for action in self.findChildren(QAction):
-            if action.objectName():
-                self.addAction(action)
-
     # ------------------------------------------------------------------ state
     def _restore_layout(self) -> None:
         geometry = WINDOW_GEOMETRY.read(self.settings)
@@ -382,7 +281,7 @@ class MainWindow(QMainWindow):
         doc.referencesChanged.connect(lambda: self.tray.show_references(doc.references()))
         for signal in (doc.modeChanged, doc.imageChanged, doc.referencesChanged, doc.maskChanged):
             signal.connect(self._update_mode)
-        doc.imageChanged.connect(lambda: self._hide_results() if not doc.has_image() else None)
+        doc.imageChanged.connect(lambda: self.job_feedback.hide_results() if not doc.has_image() else None)
         doc.projectChanged.connect(lambda _name: self._update_totals())
 
     def _document_settings_changed(self) -> None:
@@ -495,7 +394,7 @@ class MainWindow(QMainWindow):
         LAST_DIR.write(self.settings, str(Path(path).parent))
         self.statusBar().showMessage(f"Opening {Path(path).name}…")
         self.canvas.clear_preview()
-        self._hide_results()
+        self.job_feedback.hide_results()
         if version_id is None:
             self.recent_files.add(path)  # File > Open Recent (a file that has gone is dropped when chosen)
         self.images.open_file(path, version_id)
@@ -506,7 +405,7 @@ class MainWindow(QMainWindow):
 
     def new_image(self) -> None:
         self.document.new_image()
-        self._hide_results()
+        self.job_feedback.hide_results()
 
     # ------------------------------------------------------------------ running
     def build_spec(self, quality: str | None = None) -> JobSpec:
@@ -624,51 +523,6 @@ class MainWindow(QMainWindow):
         history = [p for p in self._prompt_history() if p != prompt]
         self.prompt.set_prompt_history([prompt, *history])
 
-    # ------------------------------------------------------------------ job signals
-    def show_results(self, result: JobResult) -> None:
-        """n results: the variant grid under the canvas, the first one chosen; one result needs no grid."""
-        if len(result.versions) < 2:
-            self._hide_results()
-            return
-        self.result_strip.set_results([(v.id, str(v.path), img)
-                                       for v, img in zip(result.versions, result.images, strict=False)],
-                                      result.thumbnails)
-        self.results.set_count(len(result.versions))
-        self.results.setVisible(True)
-        for i, action in enumerate(self._result_keys):
-            action.setEnabled(i < len(result.versions))
-        self.canvas_splitter.setSizes([max(200, self.canvas_splitter.height() - 260), 260])
-
-    def _hide_results(self) -> None:
-        self.result_strip.stop_flicker()
-        self.results.setVisible(False)
-        for action in self._result_keys:
-            action.setEnabled(False)
-
-    def _result_at(self, index: int) -> tuple[str, str, QImage] | None:
-        item = self.result_strip.item(index)
-        if item is None:
-            return None
-        version_id, path = item.data(Qt.ItemDataRole.UserRole)
-        return version_id, path, self.job_feedback.result_image(version_id)
-
-    def _pick_result_index(self, index: int) -> None:
-        chosen = self._result_at(index)
-        if chosen is None:
-            return
-        version_id, path, image = chosen
-        self.job_feedback.show_result(version_id, path, image)
-        self.history.select_version(version_id)
-
-    def _flicker_frame(self, index: int) -> None:
-        chosen = self._result_at(index)
-        if chosen is None:
-            return
-        if index == self.result_strip.current_index() or chosen[2].isNull():
-            self.canvas.clear_preview()
-        else:
-            self.canvas.show_preview(chosen[2])
-
     # ------------------------------------------------------------------ keyboard and clipboard
     def copy_image(self) -> None:
         image = self.canvas.image()
@@ -754,14 +608,3 @@ class MainWindow(QMainWindow):
         if self._open_settings is not None:
             self._open_settings(self)
 
-
-def _scrolling(content: QWidget, name: str) -> QScrollArea:
-    """A vertical-only scroll area: a panel narrower than its content wraps or elides, it never scrolls sideways."""
-    area = QScrollArea()
-    area.setObjectName(name)
-    area.setWidgetResizable(True)
-    area.setFrameShape(QFrame.Shape.NoFrame)
-    area.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
-    area.setProperty("role", "panel")
-    area.setWidget(content)
-    return area

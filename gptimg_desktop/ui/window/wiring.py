@@ -74,8 +74,8 @@ def connect_window(self: MainWindow) -> None:
     self.actionFocusCanvas.triggered.connect(lambda: c.setFocus(Qt.FocusReason.ShortcutFocusReason))
     self.actionFlicker.toggled.connect(self.result_strip.set_flicker)
     self.result_strip.flickerChanged.connect(self.actionFlicker.setChecked)
-    self.result_strip.flickerFrame.connect(self._flicker_frame)
-    self.result_strip.chosen.connect(self._pick_result_index)
+    self.result_strip.flickerFrame.connect(self.job_feedback.flicker_frame)
+    self.result_strip.chosen.connect(self.job_feedback.pick_result)
 
     self.prompt.runRequested.connect(self.run)
     self.prompt.cancelRequested.connect(self.cancel_current)
