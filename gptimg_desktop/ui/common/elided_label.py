@@ -12,9 +12,10 @@ from PySide6.QtWidgets import QLabel, QSizePolicy, QWidget
 
 class ElidedLabel(QLabel):
     def __init__(self, text: str = "", parent: QWidget | None = None) -> None:
-        super().__init__(text, parent)
+        super().__init__(parent)
         self.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
         self.setWordWrap(False)
+        self.setText(text)  # through our setText, so the first text has its tooltip too
 
     def setText(self, text: str) -> None:  # noqa: N802 (Qt's name)
         super().setText(text)

@@ -19,7 +19,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from ..common.panel_widgets import ElidedLabel, hint_label
+from ..common.elided_label import ElidedLabel
+from ..common.panel_widgets import hint_label
 from ..theme.icons import dot_pixmap, icon
 from ..theme.style import SPACING, Colors, set_role, status_color
 

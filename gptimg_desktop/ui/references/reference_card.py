@@ -18,7 +18,8 @@ from PySide6.QtWidgets import (
 )
 
 from ...core.prompt_roles import ROLES
-from ..common.panel_widgets import ElidedLabel, hint_label
+from ..common.elided_label import ElidedLabel
+from ..common.panel_widgets import hint_label
 from ..theme.icons import icon
 from ..theme.style import SPACING, Colors, set_role
 from .reference_loading import THUMB_SIZE, Reference
