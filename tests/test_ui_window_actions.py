@@ -80,11 +80,10 @@ def test_history_signals_show_continue_and_compare_versions(qtbot, window, monke
     qtbot.waitUntil(lambda: window.current_version_id == child.id, timeout=TIMEOUT_MS)
 
     def compared_and_loaded(count: int) -> bool:
-        # Comparing also puts the version itself back on the canvas: wait for both loads.
-        return (len(compared) == count and compared[-1] is not None
-                and window.statusBar().currentMessage().startswith(f"Version {child.id}"))
+        return len(compared) == count and compared[-1] is not None
 
     # Compare with parent (Ctrl+K): the parent is loaded off the GUI thread and shown left of the split.
+    qtbot.waitUntil(lambda: window.statusBar().currentMessage().startswith(f"Version {child.id}"), timeout=TIMEOUT_MS)
     window.actionCompare.setChecked(True)
     qtbot.waitUntil(lambda: compared_and_loaded(2), timeout=TIMEOUT_MS)
     assert window.actionCompare.isChecked() and compared[-1].width() == 1024
@@ -93,6 +92,25 @@ def test_history_signals_show_continue_and_compare_versions(qtbot, window, monke
     assert window.actionCompare.isChecked() and window.current_version_id == child.id
     window.actionCompare.setChecked(False)
     assert compared[-1] is None  # unchecking ends the compare
+
+
+def test_comparing_the_version_on_the_canvas_keeps_the_mask_and_references(qtbot, window, tmp_path):
+    """Compare only changes the view: the mask just painted and the references in the tray stay for the next run."""
+    _parent, child = _parent_and_child(qtbot, window)
+    assert window.current_version_id == child.id and window.canvas.has_mask()
+    ref = tmp_path / "ref.png"
+    gradient_photo(ref, (512, 512))
+    window.tray.add_files([str(ref)])
+    qtbot.waitUntil(lambda: len(window.document.references()) == 1, timeout=TIMEOUT_MS)
+    mask_before = window.document.mask_array().copy()
+
+    window.actionCompare.setChecked(True)
+    qtbot.waitUntil(lambda: window.canvas.is_comparing(), timeout=TIMEOUT_MS)
+    assert window.current_version_id == child.id
+    assert window.canvas.has_mask() and np.array_equal(window.document.mask_array(), mask_before)
+    assert len(window.document.references()) == 1
+    window.actionCompare.setChecked(False)
+    assert window.canvas.has_mask() and len(window.document.references()) == 1
 
 
 def test_rerun_from_history_sends_again_and_rerun_with_changes_keeps_only_allowed_changes(qtbot, window):

@@ -355,6 +355,9 @@ class ImageCanvas(CanvasPainting):
         self.update()
         self._update_cursor()
 
+    def is_comparing(self) -> bool:
+        return self._compare is not None
+
     def compare_split(self) -> float:
         return self._split
 

@@ -33,7 +33,8 @@ class VersionActions(QObject):
         if parent is None:
             w.statusBar().showMessage("This version has no parent to compare with.", 5000)
             return
-        w.show_version(version_id)
+        if w.current_version_id != version_id:
+            w.show_version(version_id)  # opening another version starts afresh; comparing the one shown keeps the work
         self._compare_key = f"compare:{parent.path}"
         self._loader.load(self._compare_key, str(parent.path))
 
