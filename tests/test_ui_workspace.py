@@ -242,6 +242,35 @@ def test_side_panels_never_clip_or_scroll_sideways(qtbot, window, size):
     assert _side_panel_problems(window) == []
 
 
+@pytest.mark.parametrize("size", [(1280, 800), (1920, 1080)])
+def test_an_error_and_references_never_squeeze_the_prompt_or_cut_the_run_button(qtbot, window, size):
+    """The walkthrough's case: an error pushed the prompt out of its dock and "+1 reference" cut Run's label."""
+    window.resize(*size)
+    window.reset_layout()
+    qtbot.wait(50)
+    QApplication.processEvents()
+    prompt = window.prompt
+    prompt.set_mode("masked edit")
+    prompt.set_reference_count(16, "+16 references")
+    prompt.set_error("huge.png could not be opened: it is 9000x6000 pixels — too large to open safely; "
+                     "resize it below 40 megapixels and open it again.")
+    qtbot.wait(50)
+    QApplication.processEvents()
+    edit = prompt.prompt_edit
+    assert edit.visibleRegion().boundingRect().height() >= 100  # five lines of prompt, not one
+    run = prompt.run_button
+    assert run.width() >= run.fontMetrics().horizontalAdvance(run.text()) + 16, run.text()
+    text = prompt.error_strip.findChild(QLabel, "errorStripText")
+    assert text.height() >= text.heightForWidth(text.width())  # every line of the message shows
+    title = window.references_dock.title_bar  # folded at 1280x800: its whole title still shows
+    assert title.visibleRegion().boundingRect().height() == title.height()
+
+    edit.setFocus()
+    qtbot.waitUntil(edit.hasFocus)
+    QTest.keyClicks(edit, " at dusk")
+    assert prompt.error_text() == ""  # typing the fix takes the message about the last attempt away
+
+
 def test_at_1920x1080_prompt_output_run_and_references_show_at_once(qtbot, window):
     window.resize(1920, 1080)
     window.reset_layout()

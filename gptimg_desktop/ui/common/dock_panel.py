@@ -46,6 +46,14 @@ class DockTitle(QWidget):
         self._press_pos = None
         self._sync()
 
+    # A collapsed dock is sized by its title's hints alone (Qt's dock layout reads hints, not the fixed height):
+    # hints shorter than the title squeezed "REFERENCES" to 18 px, half under the status bar.
+    def sizeHint(self) -> QSize:  # noqa: N802 (Qt's name)
+        return QSize(super().sizeHint().width(), TITLE_HEIGHT)
+
+    def minimumSizeHint(self) -> QSize:  # noqa: N802
+        return QSize(super().minimumSizeHint().width(), TITLE_HEIGHT)
+
     def is_collapsed(self) -> bool:
         return self._collapsed
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QResizeEvent
 from PySide6.QtWidgets import (
     QFrame,
     QHBoxLayout,
@@ -83,6 +84,20 @@ class MessageStrip(QFrame):
         self._action.setAccessibleName(action or "Message action")
         self._action.setVisible(bool(action))
         self.show()
+        self._fit_text()
+
+    def resizeEvent(self, event: QResizeEvent) -> None:  # noqa: N802 (Qt's name)
+        super().resizeEvent(event)
+        self._fit_text()
+
+    def _fit_text(self) -> None:
+        # Dock and box layouts size a wrapped label for some other width and cut its last lines off; at its
+        # real width it asks for the height all its lines need.
+        width = self._text.width()
+        if width > 0:
+            need = self._text.heightForWidth(width)
+            if need > 0 and need != self._text.minimumHeight():
+                self._text.setMinimumHeight(need)
 
     def dismiss(self) -> None:
         was_visible = not self.isHidden()

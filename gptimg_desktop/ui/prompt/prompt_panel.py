@@ -33,6 +33,7 @@ from ...core.pricing import PriceTable, estimate
 from ...core.requests import ImageInput, ImageRequest
 from ...editor.prompt_settings import PromptSettings
 from ..common.elided_combo import ElidedComboBox
+from ..common.elided_label import ElidedLabel
 from ..common.panel_widgets import CollapsibleSection, MessageStrip, divider, hint_label, section_label
 from ..theme.icons import icon
 from ..theme.style import SPACING, Colors, set_role
@@ -103,6 +104,7 @@ class PromptPanel(QWidget):
         content.setObjectName("promptPanelContent")
         scroll.setWidget(content)
         outer.addWidget(scroll, 1)
+        self._scroll = scroll
         body = QVBoxLayout(content)
         body.setContentsMargins(2 * SPACING, 2 * SPACING, 2 * SPACING, 2 * SPACING)
         body.setSpacing(SPACING)
@@ -151,7 +153,14 @@ class PromptPanel(QWidget):
         margin = 2 * SPACING
         self.output_panel.setContentsMargins(margin, SPACING, margin, margin)
         self.prompt_edit.setMaximumHeight(16777215)  # the prompt dock is the prompt's own room now
+        # The prompt itself never scrolls out of sight: the dock's minimum is the prompt plus the action bar
+        # (an error shown there makes the dock taller, taking room from the panels below, not from the prompt).
+        self._scroll.widget().installEventFilter(self)
+        self._fit_prompt_room()
         return self.output_panel
+
+    def _fit_prompt_room(self) -> None:
+        self._scroll.setMinimumHeight(self._scroll.widget().minimumSizeHint().height())
 
     def _build_prompt(self) -> QVBoxLayout:
         box = QVBoxLayout()
@@ -186,8 +195,11 @@ class PromptPanel(QWidget):
         self.prompt_edit.setMaximumHeight(150)
         self.prompt_edit.installEventFilter(self)
         box.addWidget(self.prompt_edit)
-        tip = hint_label("promptShortcutHint")
-        tip.setText("Ctrl+Enter runs · Ctrl+↑/↓ earlier prompts")
+        # One line that elides: a wrapping label would make the scroll area size the prompt by its preferred
+        # height (height-for-width) and scroll it, instead of fitting the prompt to the dock.
+        tip = ElidedLabel("Ctrl+Enter runs · Ctrl+↑/↓ earlier prompts")
+        tip.setObjectName("promptShortcutHint")
+        set_role(tip, "hint")
         box.addWidget(tip)
         return box
 
@@ -343,8 +355,9 @@ class PromptPanel(QWidget):
         self.reference_count_label.setAccessibleName("References sent with the next run")
         set_role(self.reference_count_label, "hint")
         self.reference_count_label.hide()
+        # Its own line: beside Run it took the room "Edit masked area" needs in a narrow dock.
+        box.addWidget(self.reference_count_label)
         buttons.addWidget(self.run_button, 1)
-        buttons.addWidget(self.reference_count_label)
         buttons.addWidget(self.cancel_button)
         box.addLayout(buttons)
         self.finalize_button = QPushButton("Finalize at high")
@@ -367,6 +380,7 @@ class PromptPanel(QWidget):
         for check in (self.stream_check, self.keep_outside_check):
             check.toggled.connect(self._changed)
         self.prompt_edit.textChanged.connect(self._changed)
+        self.prompt_edit.textChanged.connect(self._typed)
         self.transparent_warning.actionTriggered.connect(self._use_cutout)
         self.run_button.clicked.connect(self.request_run)
         self.cancel_button.clicked.connect(self.cancelRequested)
@@ -442,6 +456,12 @@ class PromptPanel(QWidget):
             strip.show_message(f"Transparent backgrounds are a preview on {spec.label}; some accounts get an error.")
         else:
             strip.dismiss()
+
+    def _typed(self) -> None:
+        # The designer is rewriting the prompt: the message about the last attempt has been read ("The prompt is
+        # empty" would otherwise stay up over the words that fix it). Text set by code leaves it alone.
+        if self.prompt_edit.hasFocus():
+            self.set_error(None)
 
     def _use_cutout(self) -> None:
         self.background_combo.setCurrentIndex(max(0, self.background_combo.findData("auto")))
@@ -681,6 +701,8 @@ class PromptPanel(QWidget):
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:
         if watched is self.prompt_edit and event.type() == QEvent.Type.KeyPress and self._handle_key(event):  # type: ignore[arg-type]
             return True
+        if watched is self._scroll.widget() and event.type() == QEvent.Type.LayoutRequest:
+            self._fit_prompt_room()  # the styles or the mode's title changed what the prompt's part needs
         return super().eventFilter(watched, event)
 
     def keyPressEvent(self, event: QKeyEvent) -> None:

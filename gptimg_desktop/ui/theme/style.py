@@ -176,7 +176,10 @@ QLabel[role="title"] {{ font-size: 11pt; font-weight: bold; }}
 QPlainTextEdit, QLineEdit, QSpinBox, QComboBox {{
     background: {c.control}; border: 1px solid {c.border}; border-radius: {r}px;
     padding: 4px 8px; min-height: 20px; selection-background-color: {c.selection}; }}
-QPlainTextEdit {{ padding: 6px 8px; }}
+/* A style sheet's min-height replaces any minimum the code sets (min-height + padding + border): text boxes get
+   theirs here. The prompt keeps five lines whatever its dock's height; the 110 px prompt_panel.py asks for. */
+QPlainTextEdit {{ padding: 6px 8px; min-height: 40px; }}
+QPlainTextEdit#promptEdit {{ min-height: 96px; }}
 QPlainTextEdit:focus, QLineEdit:focus, QSpinBox:focus, QComboBox:focus {{ border: 1px solid {c.border_focus}; }}
 QPlainTextEdit:disabled, QLineEdit:disabled, QSpinBox:disabled, QComboBox:disabled {{
     color: {c.text_disabled}; background: {c.panel}; }}

@@ -99,7 +99,6 @@ def build_widgets(self: MainWindow, demo: bool, provider_label: str) -> None:
     self.jobs_view = JobsView(self)
     self.history = HistoryView(self.store, self)
     self.prompt_dock = DockPanel("Prompt", "promptDock", self.prompt, self)
-    self.prompt.setMinimumHeight(250)  # the prompt, the estimate and Run always show
     self.output_dock = DockPanel("Output", "outputDock", _scrolling(output, "outputScroll"), self)
     self.references_dock = DockPanel("References", "referencesDock", self.tray, self)
     self.history_dock = DockPanel("History", "historyDock", self.history, self)
