@@ -105,6 +105,7 @@ class PromptPanel(QWidget):
         scroll.setWidget(content)
         outer.addWidget(scroll, 1)
         self._scroll = scroll
+        self._scroll_content = content
         body = QVBoxLayout(content)
         body.setContentsMargins(2 * SPACING, 2 * SPACING, 2 * SPACING, 2 * SPACING)
         body.setSpacing(SPACING)
@@ -155,12 +156,12 @@ class PromptPanel(QWidget):
         self.prompt_edit.setMaximumHeight(16777215)  # the prompt dock is the prompt's own room now
         # The prompt itself never scrolls out of sight: the dock's minimum is the prompt plus the action bar
         # (an error shown there makes the dock taller, taking room from the panels below, not from the prompt).
-        self._scroll.widget().installEventFilter(self)
+        self._scroll_content.installEventFilter(self)
         self._fit_prompt_room()
         return self.output_panel
 
     def _fit_prompt_room(self) -> None:
-        self._scroll.setMinimumHeight(self._scroll.widget().minimumSizeHint().height())
+        self._scroll.setMinimumHeight(self._scroll_content.minimumSizeHint().height())
 
     def _build_prompt(self) -> QVBoxLayout:
         box = QVBoxLayout()
@@ -701,7 +702,7 @@ class PromptPanel(QWidget):
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:
         if watched is self.prompt_edit and event.type() == QEvent.Type.KeyPress and self._handle_key(event):  # type: ignore[arg-type]
             return True
-        if watched is self._scroll.widget() and event.type() == QEvent.Type.LayoutRequest:
+        if watched is self._scroll_content and event.type() == QEvent.Type.LayoutRequest:
             self._fit_prompt_room()  # the styles or the mode's title changed what the prompt's part needs
         return super().eventFilter(watched, event)
 
