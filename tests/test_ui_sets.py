@@ -169,3 +169,22 @@ def test_a_finished_set_item_is_proofed_against_the_text_its_template_quotes(win
     summary = window.proof_actions.controller.summary(anchor.version_id)
     assert summary is not None and "Lume" in summary.expected  # the brand field, quoted in the logo's prompt
 
+
+
+def test_the_sets_workspace_fits_a_1280_screen_and_says_what_to_fill_in(window, qtbot):
+    """Walkthrough: its buttons ran 1406 px wide, off a 1280 screen, and the note on the greyed-out Run set was
+    cut off and written for the command line ("add --field colours=VALUE")."""
+    sets_window = window.sets.open_sets()
+    qtbot.waitExposed(sets_window)
+    assert sets_window.minimumSizeHint().width() <= 1280
+    form = sets_window.form
+    form.select_template("vi")
+    qtbot.keyClicks(form.brief, "A friendly coffee roaster in Lisbon.")
+    form.set_field("brand", "Lume")
+    form.replan()
+    note = form.problem_label
+    assert note.text() == "Fill in Colours ('colours'): the Visual identity template needs it."
+    assert "--field" not in note.text() and not sets_window.run_button.isEnabled()
+    sets_window.resize(1280, 800)
+    qtbot.wait(50)
+    assert note.visibleRegion().boundingRect().height() >= note.heightForWidth(note.width())

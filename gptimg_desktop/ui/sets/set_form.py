@@ -76,7 +76,7 @@ class SetForm(QWidget):
         self.brief.textChanged.connect(self._changed)
         form = QFormLayout()
         form.setLabelAlignment(Qt.AlignmentFlag.AlignRight)
-        form.addRow("Brief", self.brief)
+        form.addRow("Brief *", self.brief)  # required, as the starred fields are
         layout.addLayout(form)
         self.fields_host = QWidget(self)
         self.fields_form = QFormLayout(self.fields_host)
@@ -224,7 +224,12 @@ class SetForm(QWidget):
                 plan = plan_set(template, self.brief.text(), self.field_values(), self._refs,
                                 checked, quality=str(self.quality.currentData()))
         except RequestRefused as exc:
-            self.plan, self.problem = None, str(exc)
+            field = template.field_named(exc.param) if exc.param else None
+            # The core's sentence is written for the command line ("add --field …"); here the field is on screen.
+            message = (f"Fill in {field.label} ('{field.name}'): the {template.name} template needs it."
+                       if field is not None and field.required and not self.field_values().get(field.name, "").strip()
+                       else str(exc))
+            self.plan, self.problem = None, message
             self.problem_label.setText(self.problem)
             self.estimate.setText("")
             self.planChanged.emit()

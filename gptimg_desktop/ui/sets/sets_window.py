@@ -74,6 +74,13 @@ class SetsWindow(QMainWindow):
         left_layout = QVBoxLayout(left)
         left_layout.setContentsMargins(0, 0, 0, 0)
         left_layout.addWidget(scroll, 1)
+        # The estimate and the note on why Run set is greyed out sit by Run set, never scrolled or cut away.
+        for label in (self.form.estimate, self.form.problem_label):
+            form_layout = self.form.layout()
+            if form_layout is not None:
+                form_layout.removeWidget(label)
+            label.setContentsMargins(12, 4, 12, 0)
+            left_layout.addWidget(label)
         run_row = QHBoxLayout()
         run_row.setContentsMargins(12, 0, 12, 12)
         self.budget_label = role_label(QLabel(self), "hint")
@@ -96,8 +103,12 @@ class SetsWindow(QMainWindow):
         top.addWidget(QLabel("Set"))
         self.sets_combo = QComboBox(self)
         self.sets_combo.setObjectName("setHistory")
-        self.sets_combo.setMinimumWidth(320)
+        self.sets_combo.setMinimumWidth(240)
         top.addWidget(self.sets_combo, 1)
+        # What acts on the whole set sits with the set; the row below is what makes it. One row for all of them
+        # was 1406 px wide: off a 1280 screen.
+        self.export_button = self._button("setExport", "Export…", top)
+        self.bundle_button = self._button("setExportBundle", "Export bundle…", top)
         right_layout.addLayout(top)
         self.status = role_label(QLabel("Fill in the template and run the set. The anchor is made first.", self), "hint")
         self.status.setObjectName("setStatus")
@@ -109,8 +120,6 @@ class SetsWindow(QMainWindow):
         self.replace_button = self._button("setReplaceAnchor", "Replace anchor", buttons)
         self.rerun_button = self._button("setRerun", "Re-run item", buttons)
         buttons.addStretch(1)
-        self.export_button = self._button("setExport", "Export…", buttons)
-        self.bundle_button = self._button("setExportBundle", "Export bundle…", buttons)
         self.cancel_button = self._button("setCancel", "Cancel", buttons)
         right_layout.addLayout(buttons)
         self.grid = SetGrid(self)
