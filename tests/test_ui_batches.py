@@ -37,6 +37,10 @@ def _status(table: QTableWidget, row: int = 0) -> str:
 
 def test_three_requests_as_a_batch_land_in_history_at_half_price(fast_polls, window, qtbot):
     panel = _panel(window)
+    window.resize(1280, 800)
+    window.reset_layout()
+    qtbot.wait(50)
+    left_width = panel.width()
     assert panel.findChild(QPushButton, "runAsBatchButton").text() == "Run as batch (½ price, within 24 h)"
     assert panel.findChild(QPushButton, "runNowButton") is not None
     window.prompt.prompt_edit.setPlainText("a ceramic vase on linen, product shot")
@@ -57,6 +61,10 @@ def test_three_requests_as_a_batch_land_in_history_at_half_price(fast_polls, win
     qtbot.waitUntil(lambda: "Completed" in panel.message.text() or "completed" in panel.message.text(),
                     timeout=TIMEOUT_MS)
     assert "3 image(s)" in panel.message.text()
+    # The message names the batch as a designer would, and no long id widens the panel or squeezes the canvas.
+    assert row.batch_id not in panel.message.text() and "batch of 3 sent at" in panel.message.text()
+    qtbot.wait(50)
+    assert panel.width() <= left_width
     assert "Batch completed" in str(window.property("lastNotification"))
 
     versions = window.store.list_versions()

@@ -6,6 +6,7 @@ Widgets only: the panel observes a BatchMonitor (jobs/batch_monitor.py) and asks
 
 from __future__ import annotations
 
+import datetime as _dt
 from collections.abc import Callable
 
 from PySide6.QtCore import Qt, Signal
@@ -16,6 +17,7 @@ from PySide6.QtWidgets import (
     QLabel,
     QProgressBar,
     QPushButton,
+    QSizePolicy,
     QSpinBox,
     QTableWidget,
     QTableWidgetItem,
@@ -28,7 +30,7 @@ from ...jobs.pipeline import JobSpec
 from ..common.panel_widgets import hint_label
 from ..theme.style import SPACING
 
-COLUMNS = ("Batch", "Status", "Progress", "ETA", "Cost (½)")
+COLUMNS = ("Sent", "Status", "Done", "ETA", "Cost")  # short: the panel shares a narrow dock with Jobs
 STATUS_TEXT = {
     "prepared": "Saved, not sent yet",
     "uploaded": "Uploading…",
@@ -116,12 +118,16 @@ class BatchesPanel(QWidget):
         self.message = QLabel("", self)
         self.message.setObjectName("batchMessage")
         self.message.setWordWrap(True)
+        # Its own row, and never the reason the dock grows: a long word is cut, not allowed to widen the panel.
+        self.message.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+        self.message.setMinimumWidth(1)
+        layout.addWidget(self.message)
         self.cancel_button = QPushButton("Cancel batch", self)
         self.cancel_button.setObjectName("cancelBatchButton")
         self.cancel_button.setEnabled(False)
         self.refresh_button = QPushButton("Check now", self)
         self.refresh_button.setObjectName("refreshBatchesButton")
-        bottom.addWidget(self.message, 1)
+        bottom.addStretch(1)
         bottom.addWidget(self.refresh_button)
         bottom.addWidget(self.cancel_button)
         layout.addLayout(bottom)
@@ -133,7 +139,9 @@ class BatchesPanel(QWidget):
         self.table.itemSelectionChanged.connect(self._update_buttons)
         self.copies.valueChanged.connect(lambda _v: self.update_estimate())
         monitor.batchesChanged.connect(self.set_rows)
-        monitor.submitted.connect(lambda ids: self.show_message(f"Sent {', '.join(ids)}; results within 24 hours."))
+        monitor.submitted.connect(lambda ids: self.show_message(
+            f"Sent as {'a batch' if len(ids) == 1 else f'{len(ids)} batches'} at half price: results within 24 hours; "
+            "nothing has to stay open."))
         monitor.failed.connect(self.show_message)
         monitor.batchFinished.connect(self._finished)
 
@@ -166,7 +174,7 @@ class BatchesPanel(QWidget):
     def cancel_selected(self) -> None:
         row = self.selected_row()
         if row is not None and not row.finished:
-            self.show_message(f"Cancelling {row.batch_id}; what finished is still collected.")
+            self.show_message(f"Cancelling {batch_name(row)}; what finished is still collected.")
             self.monitor.cancel(row.batch_id)
 
     def selected_row(self) -> BatchRow | None:
@@ -185,7 +193,7 @@ class BatchesPanel(QWidget):
         self._rows = list(rows)
         self.table.setRowCount(len(rows))
         for index, row in enumerate(rows):
-            self.table.setItem(index, 0, _item(short_id(row.batch_id),
+            self.table.setItem(index, 0, _item(sent_time(row.created_at),
                                                f"{row.batch_id}\nsent {row.created_at[:19].replace('T', ' ')} UTC"))
             self.table.setItem(index, 1, _item(STATUS_TEXT.get(row.status, row.status)))
             progress = f"{row.done + row.failed}/{row.requests}" + (f" ({row.failed} failed)" if row.failed else "")
@@ -207,12 +215,32 @@ class BatchesPanel(QWidget):
         if row is not None:
             self.progress.setRange(0, max(1, row.requests))
             self.progress.setValue(row.done + row.failed)
-            self.progress_label.setText(f"{row.batch_id}: {row.done + row.failed} of {row.requests} · "
+            self.progress_label.setText(f"{batch_name(row)}: {row.done + row.failed} of {row.requests} · "
                                         f"{STATUS_TEXT.get(row.status, row.status)} · {row.eta}")
 
     def _finished(self, batch_id: str, status: str, versions: int, failed: int) -> None:
-        text = f"Batch {batch_id} {status}: {versions} image(s) in the history"
+        row = next((r for r in self._rows if r.batch_id == batch_id), None)
+        name = batch_name(row) if row is not None else f"Batch {short_id(batch_id)}"
+        text = f"{name[0].upper()}{name[1:]} {STATUS_TEXT.get(status, status).lower()}: {versions} image(s) in the history"
         self.show_message(text + (f", {failed} not made." if failed else "."))
+
+
+def sent_time(created_at: str) -> str:
+    """When a batch was sent, in the designer's local time: "14:05" today, "5 Dec 14:05" before."""
+    try:
+        sent = _dt.datetime.fromisoformat(created_at.replace("Z", "+00:00"))
+    except ValueError:
+        return created_at[:16].replace("T", " ")
+    if sent.tzinfo is None:
+        sent = sent.replace(tzinfo=_dt.UTC)
+    local = sent.astimezone()
+    today = _dt.datetime.now(local.tzinfo).date()
+    return local.strftime("%H:%M") if local.date() == today else f"{local.day} {local.strftime('%b %H:%M')}"
+
+
+def batch_name(row: BatchRow) -> str:
+    """A batch as a designer tells it apart: how many requests and when it was sent (the id is in the tooltip)."""
+    return f"the batch of {row.requests} sent at {sent_time(row.created_at)}"
 
 
 def short_id(batch_id: str) -> str:
