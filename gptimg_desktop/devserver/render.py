@@ -140,6 +140,7 @@ def edit(
         # composite() with a constant mask is blend(rgb, overlay, 0.65) but lets go of the GIL meanwhile:
         # in demo mode this server shares the editor's process, and blend() at 4K stalls its UI ~25 ms.
         changed = Image.composite(overlay, rgb, Image.new("L", rgb.size, round(0.65 * 255)))
+    _draw_headline(changed, prompt)  # an edit that quotes text carries it, as a generated image does
     _draw_caption(changed, prompt)
     if transparent:
         changed.putalpha(source.getchannel("A"))
@@ -205,7 +206,13 @@ def _draw_shapes(img: Image.Image, rng: np.random.Generator, colours: np.ndarray
 
 
 def _draw_caption(img: Image.Image, prompt: str) -> None:
-    """The prompt in small type at the bottom-left, so each prompt's picture is visibly its own."""
+    """The prompt in small type at the bottom-left, so each prompt's picture is visibly its own.
+
+    Not when the prompt quotes text: the picture carries that text (_draw_headline), and a caption would be
+    text nobody asked for, which proofing rightly flags: every demo poster came out with a false alarm.
+    """
+    if _QUOTED.search(prompt):
+        return
     width, height = img.size
     size = max(10, min(width, height) // 48)
     font = ImageFont.load_default(size=size)
