@@ -6,6 +6,7 @@ import json
 
 from PIL import Image
 from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QApplication
 
 from gptimg_desktop.store import sets as set_store
 
@@ -13,9 +14,15 @@ TIMEOUT = 60_000
 
 
 def _idle(qtbot, sets_window):
-    """Wait until the queue is idle and the window has heard so (its Cancel button is off)."""
+    """Wait until the queue is idle and the window has heard everything it said.
+
+    The worker emits a task's signals, then drops its busy count, then says busyChanged(False); the window may
+    turn Cancel off early (any signal re-reads the count). Once the count is down every signal of the task is
+    posted, so one round of the event loop delivers them all.
+    """
     qtbot.waitUntil(lambda: not sets_window.queue.is_busy() and not sets_window.cancel_button.isEnabled(),
                     timeout=TIMEOUT)
+    QApplication.processEvents()
 
 
 def _click(qtbot, button):
