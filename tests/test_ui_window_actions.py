@@ -221,3 +221,28 @@ def test_ledger_and_branch_export_report_back_to_the_window(qtbot, window, monke
     window.history.exportBranchRequested.emit(version.id)
     qtbot.waitUntil(lambda: "Exported a branch" in window.statusBar().currentMessage(), timeout=TIMEOUT_MS)
     assert target.exists()
+
+
+def test_actions_that_need_an_image_a_job_or_results_are_off_without_them(qtbot, window, tmp_path):
+    """Walkthrough: with no image, Image → Cancel Job, Compare, Flicker, Proof Text and Edit Expected Text all
+    looked usable and did nothing."""
+    proof = window.proof_actions
+    idle = [window.actionCancel, window.actionCompare, window.actionFlicker, proof.actionProofText,
+            proof.actionEditExpected]
+    assert [a.objectName() for a in idle if a.isEnabled()] == []
+
+    _open_photo(qtbot, window, tmp_path / "photo.png")
+    assert window.actionCompare.isEnabled() and proof.actionProofText.isEnabled()
+    assert proof.actionEditExpected.isEnabled()
+    assert not window.actionFlicker.isEnabled() and not window.actionCancel.isEnabled()
+
+    window.prompt.set_prompt("Two takes on a lighthouse")
+    window.prompt.count_spin.setValue(2)
+    with qtbot.waitSignal(window.jobs.jobSucceeded, timeout=TIMEOUT_MS):
+        window.run()
+        assert window.actionCancel.isEnabled()  # while the job runs
+    qtbot.waitUntil(lambda: not window.actionCancel.isEnabled(), timeout=TIMEOUT_MS)
+    assert window.actionFlicker.isEnabled()  # two results to flick between
+
+    window.new_image()
+    assert [a.objectName() for a in idle if a.isEnabled()] == []

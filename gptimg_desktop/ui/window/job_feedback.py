@@ -105,6 +105,7 @@ class JobFeedback(QObject):
         w.results.setVisible(True)
         for i, action in enumerate(w._result_keys):
             action.setEnabled(i < len(result.versions))
+        w.actionFlicker.setEnabled(True)
         w.canvas_splitter.setSizes([max(200, w.canvas_splitter.height() - 260), 260])
 
     def hide_results(self) -> None:
@@ -113,6 +114,8 @@ class JobFeedback(QObject):
         w.results.setVisible(False)
         for action in w._result_keys:
             action.setEnabled(False)
+        w.actionFlicker.setChecked(False)
+        w.actionFlicker.setEnabled(False)  # A/B needs two results to flick between
 
     def _result_at(self, index: int) -> tuple[str, str, QImage] | None:
         item = self.window.result_strip.item(index)

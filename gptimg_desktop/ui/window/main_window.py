@@ -108,6 +108,7 @@ class MainWindow(QMainWindow):
     tool_actions: ToolActions
     _export_presets_menu: QMenu
     _result_keys: list[QAction]  # 1-9 pick a result while the grid shows
+    image_only_actions: list[QAction]  # features add actions that mean nothing without an image (Proof Text)
     actionOpen: QAction
     actionExport: QAction
     actionNew: QAction
@@ -193,6 +194,7 @@ class MainWindow(QMainWindow):
         self.mask_hint = self.context_bar.mask_hint
         self.mask_color_button = self.context_bar.color_button
         create_actions(self)
+        self.image_only_actions = []
         build_menus_and_toolbars(self)
         self.job_feedback = JobFeedback(self)
         connect_window(self)
@@ -304,8 +306,10 @@ class MainWindow(QMainWindow):
         else:
             self.context_bar.set_hint("No mask: Run edits the whole image")
         for action in (self.actionExpandCanvas, self.actionCutout, self.actionUseAsReference, self.actionExport,
-                       self.actionCopyImage):
+                       self.actionCopyImage, self.actionCompare, *self.image_only_actions):
             action.setEnabled(has_image)
+        if not has_image and self.actionCompare.isChecked():
+            self.actionCompare.setChecked(False)
         self._export_presets_menu.setEnabled(has_image)
 
     # ------------------------------------------------------------------ the document, as other code reads it

@@ -34,6 +34,10 @@ class ProofActions(QObject):
         self.actionEditExpected.setObjectName("actionEditExpectedText")
         self.actionEditExpected.setToolTip("The lines this version must carry, one per line; then proof again")
         self._add_to_image_menu()
+        window.image_only_actions += [self.actionProofText, self.actionEditExpected]
+        has_image = window.document.has_image()
+        self.actionProofText.setEnabled(has_image)
+        self.actionEditExpected.setEnabled(has_image)
 
         self.actionProofText.triggered.connect(lambda: self.proof_current())
         self.actionEditExpected.triggered.connect(self.edit_expected)

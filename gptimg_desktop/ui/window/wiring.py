@@ -41,6 +41,8 @@ def connect_window(self: MainWindow) -> None:
     self.actionActualSize.triggered.connect(c.actual_size)
     self.actionRun.triggered.connect(self.run)
     self.actionCancel.triggered.connect(self.cancel_current)
+    self.actionCancel.setEnabled(False)  # until a job runs: Esc then goes to the canvas (it ends a lasso)
+    self.jobs.busyChanged.connect(self.actionCancel.setEnabled)
 
     c.toolChanged.connect(self._tool_changed)
     c.brushSizeChanged.connect(self.size_spin.setValue)
@@ -72,6 +74,7 @@ def connect_window(self: MainWindow) -> None:
     self.actionFocusHistory.triggered.connect(self._focus_history)
     self.actionFocusResults.triggered.connect(self._focus_results)
     self.actionFocusCanvas.triggered.connect(lambda: c.setFocus(Qt.FocusReason.ShortcutFocusReason))
+    self.actionFlicker.setEnabled(False)  # until a run brings two or more results
     self.actionFlicker.toggled.connect(self.result_strip.set_flicker)
     self.result_strip.flickerChanged.connect(self.actionFlicker.setChecked)
     self.result_strip.flickerFrame.connect(self.job_feedback.flicker_frame)
