@@ -246,3 +246,30 @@ def test_actions_that_need_an_image_a_job_or_results_are_off_without_them(qtbot,
 
     window.new_image()
     assert [a.objectName() for a in idle if a.isEnabled()] == []
+
+
+def test_another_version_or_file_on_the_canvas_ends_the_results_grid_and_the_old_details(qtbot, window, tmp_path):
+    """Walkthrough: an older version opened over the last run's grid kept the grid, and an opened file left the
+    history describing the version selected before."""
+    parent, _child = _parent_and_child(qtbot, window)
+    window.prompt.count_spin.setValue(2)
+    window.prompt.set_prompt("Two takes")
+    result = _run_and_wait(qtbot, window)
+    assert window.results.isVisible()
+    window.result_strip.choose(1)  # choosing within the grid keeps it
+    qtbot.waitUntil(lambda: window.current_version_id == result.versions[1].id, timeout=TIMEOUT_MS)
+    assert window.results.isVisible()
+
+    window.history.versionActivated.emit(parent.id)
+    qtbot.waitUntil(lambda: window.current_version_id == parent.id, timeout=TIMEOUT_MS)
+    assert not window.results.isVisible() and not window.actionFlicker.isEnabled()
+    assert window.history.current_version_id() == parent.id
+
+    # An opened file is recorded as an original version: the history selects and describes it at once.
+    _open_photo(qtbot, window, tmp_path / "photo.png")
+    opened = window.current_version_id
+    assert opened not in (None, parent.id)
+    assert window.history.current_version_id() == opened and window.history.details.version_id == opened
+
+    window.new_image()  # a blank canvas is no version: nothing stays selected or described
+    assert window.history.current_version_id() is None and window.history.details.version_id is None

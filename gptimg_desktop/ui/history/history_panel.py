@@ -402,6 +402,15 @@ class HistoryView(QWidget):
             self._quiet -= 1
         self.details.show_version(version_id)
 
+    def clear_selection(self) -> None:
+        """Nothing selected and no version's details: the canvas shows something that is not in the history."""
+        self._quiet += 1
+        try:
+            self.tree.selectionModel().clear()
+        finally:
+            self._quiet -= 1
+        self.details.show_version(None)
+
     def current_version_id(self) -> str | None:
         index = self.tree.currentIndex()
         return index.data(VERSION_ID_ROLE) if index.isValid() else None

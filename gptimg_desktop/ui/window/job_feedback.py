@@ -39,6 +39,7 @@ class JobFeedback(QObject):
         jobs.jobSucceeded.connect(self._job_succeeded)
         jobs.jobFailed.connect(self._job_failed)
         jobs.jobCancelled.connect(self._job_cancelled)
+        window.document.sourceChanged.connect(self._source_changed)
 
     def _job_queued(self, ticket: str, title: str, detail: str) -> None:
         self.window.jobs_view.add_job(ticket, title, detail)
@@ -116,6 +117,15 @@ class JobFeedback(QObject):
             action.setEnabled(False)
         w.actionFlicker.setChecked(False)
         w.actionFlicker.setEnabled(False)  # A/B needs two results to flick between
+
+    def _source_changed(self) -> None:
+        # The grid is for choosing between the last run's results: another version or file on the canvas ends it.
+        shown = self.window.document.source.version_id
+        grid = self.window.result_strip
+        if self.window.results.isVisible() and all(
+                (item := grid.item(i)) is None or item.data(Qt.ItemDataRole.UserRole)[0] != shown
+                for i in range(grid.count())):
+            self.hide_results()
 
     def _result_at(self, index: int) -> tuple[str, str, QImage] | None:
         item = self.window.result_strip.item(index)

@@ -285,6 +285,16 @@ class MainWindow(QMainWindow):
             signal.connect(self._update_mode)
         doc.imageChanged.connect(lambda: self.job_feedback.hide_results() if not doc.has_image() else None)
         doc.projectChanged.connect(lambda _name: self._update_totals())
+        doc.sourceChanged.connect(self._follow_source)
+
+    def _follow_source(self) -> None:
+        """The history selects and describes what the canvas shows: an opened file (recorded as an original
+        version) at once, not after its first edit; a blank canvas selects nothing."""
+        version_id = self.document.source.version_id
+        if version_id is None:
+            self.history.clear_selection()
+        elif self.history.current_version_id() != version_id:
+            self.history.select_version(version_id)
 
     def _document_settings_changed(self) -> None:
         if self.prompt.settings() != self.document.settings():
