@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 from PySide6.QtCore import QPoint, QPointF, Qt
-from PySide6.QtGui import QAction, QImage, QWheelEvent
+from PySide6.QtGui import QAction, QColor, QImage, QWheelEvent
 from PySide6.QtTest import QTest
 from PySide6.QtWidgets import (
     QAbstractButton,
@@ -182,6 +182,26 @@ def test_mask_colour_display_and_opacity_from_the_context_bar(qtbot, window, tmp
     bar.opacity.setValue(80)
     assert canvas.mask_opacity() == pytest.approx(0.8) and bar.opacity.text() == "80 %"
     assert window.hardness_slider.parent().findChild(QLabel, "brushHardnessSliderValue").text().endswith("%")
+
+
+def test_each_image_gets_its_own_contrasting_mask_colour_until_the_designer_picks_one(qtbot, window, tmp_path):
+    """Walkthrough: the first image's automatic colour was echoed back as if picked, so a red mug opened later
+    kept a magenta mask."""
+    canvas, bar = window.canvas, window.context_bar
+    cyan_sky = np.full((400, 600, 3), (10, 220, 250), dtype=np.uint8)
+    QImage(cyan_sky.data, 600, 400, 600 * 3, QImage.Format.Format_RGB888).copy().save(str(tmp_path / "sky.png"))
+    window.open_image(str(tmp_path / "sky.png"))
+    qtbot.waitUntil(lambda: window.source.path == str(tmp_path / "sky.png"), timeout=TIMEOUT_MS)
+    on_sky = canvas.mask_color()
+    assert on_sky.blue() < 200 and bar.color_button.color() == on_sky  # not cyan on a cyan sky
+    open_product(qtbot, window, tmp_path)
+    qtbot.waitUntil(lambda: canvas.mask_color() != on_sky, timeout=TIMEOUT_MS)
+    assert canvas.mask_color().red() < 60 and bar.color_button.color() == canvas.mask_color()
+
+    bar.color_button.set_color(QColor("#ffff00"))  # the designer's pick stays for every image after
+    window.open_image(str(tmp_path / "sky.png"))
+    qtbot.waitUntil(lambda: window.source.path == str(tmp_path / "sky.png"), timeout=TIMEOUT_MS)
+    assert canvas.mask_color().name() == "#ffff00"
 
 
 # ---------------------------------------------------------------------------------------- panels

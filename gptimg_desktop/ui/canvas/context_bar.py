@@ -8,7 +8,7 @@ opacity are always there. The bar only shows and reports values: the window wire
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import QSignalBlocker, Qt, Signal
 from PySide6.QtGui import QColor
 from PySide6.QtWidgets import (
     QButtonGroup,
@@ -196,7 +196,10 @@ class ContextBar(QWidget):
         return str(self.display_combo.currentData())
 
     def set_mask_color(self, color: QColor) -> None:
-        self.color_button.set_color(color)
+        """Show the canvas's colour. Silent: echoing it back made the automatic colour look like the designer's
+        pick, so every later image kept the first image's colour (magenta on a red mug)."""
+        with QSignalBlocker(self.color_button):
+            self.color_button.set_color(color)
 
     def set_hint(self, text: str) -> None:
         self.mask_hint.setText(text)
