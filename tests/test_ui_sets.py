@@ -9,6 +9,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QApplication
 
 from gptimg_desktop.store import sets as set_store
+from gptimg_desktop.ui.history.history_delegate import HistoryDelegate
 
 TIMEOUT = 60_000
 
@@ -80,6 +81,10 @@ def test_set_run_through_the_gui_approve_anchor_grid_rerun_export(window, qtbot,
     anchor_id = record.anchor.version_id
     for item in record.items[1:]:
         assert window.store.get_version(item.version_id).parent_id == anchor_id
+    # The history names set items as the designer asked for them, not by the template's prompt wording.
+    window.history.refresh()
+    card = window.history.model.index_for(record.items[1].version_id)
+    assert HistoryDelegate.row_title(card) == f"{record.items[1].name} · Visual identity set"
 
     assert not sets_window.approve_button.isEnabled()  # nothing left to make
 

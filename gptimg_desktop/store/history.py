@@ -73,6 +73,7 @@ class VersionIndexRow(NamedTuple):
     starred: int
     created_at: str
     image_file: str
+    set_item: str | None = None  # "Business card · Visual identity set" when the version is an item of a set
 
 
 # The jobs this process is working on: job id -> token of the HistoryStore running it. A job recorded by this
@@ -526,7 +527,9 @@ class HistoryStore(ProjectsAndLedger):
         out its tree and draw its rows. The filters mean what they mean in list_versions."""
         where, params = _version_filter(project, search, starred)
         sql = f"""SELECT v.id, v.parent_id, substr(v.prompt, 1, {_INDEX_PROMPT_CHARS}), v.width, v.height,
-                         v.quality, v.credits, v.cost_usd, v.starred, v.created_at, COALESCE(v.thumb_file, v.file)
+                         v.quality, v.credits, v.cost_usd, v.starred, v.created_at, COALESCE(v.thumb_file, v.file),
+                         (SELECT i.name || ' · ' || s.template_name || ' set' FROM set_items i JOIN sets s
+                          ON s.id = i.set_id WHERE i.version_id = v.id AND i.name != '' LIMIT 1)
                   FROM versions v{where} {_ORDER_NEWEST}"""
         with self._lock:
             cursor = self._conn.cursor()

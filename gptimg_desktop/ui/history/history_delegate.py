@@ -32,6 +32,7 @@ from .history_model import (
     KIND_ROLE,
     META_ROLE,
     PROOF_ROLE,
+    SET_ITEM_ROLE,
     STARRED_ROLE,
     TIME_ROLE,
     VERSION_ID_ROLE,
@@ -206,7 +207,13 @@ class HistoryDelegate(QStyledItemDelegate):
 
     @staticmethod
     def row_title(index: _Index) -> str:
-        """The prompt, or among siblings what tells this row apart (``sibling_labels``)."""
+        """The set item's name, the prompt, or among siblings what tells this row apart (``sibling_labels``).
+
+        A set item's prompt is the template's wording ("Image 1: the approved anchor…"); its name is what the
+        designer asked for ("Business card · Visual identity set")."""
+        set_item = index.data(SET_ITEM_ROLE)
+        if set_item:
+            return str(set_item)
         prompt = index.data() or ""
         parent = index.parent()
         model = index.model()

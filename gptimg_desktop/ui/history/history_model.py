@@ -29,6 +29,7 @@ DAY_SUMMARY_ROLE = Qt.ItemDataRole.UserRole + 8  # "12 versions · 720 cr" on a 
 HAS_PARENT_ROLE = Qt.ItemDataRole.UserRole + 9
 TIME_ROLE = Qt.ItemDataRole.UserRole + 10  # "14:32" (or "3 May 14:32" in the tree for other days)
 PROOF_ROLE = Qt.ItemDataRole.UserRole + 20  # the text proof's badge: "✓", the number of problems, or None
+SET_ITEM_ROLE = Qt.ItemDataRole.UserRole + 21  # "Business card · Visual identity set", or None outside sets
 
 _NO_PARENT = -1
 _VERSION_FLAGS = Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable
@@ -346,6 +347,8 @@ class HistoryModel(QAbstractItemModel):
             return bool(row[8])
         if role == PROOF_ROLE:
             return self._proof_badges.get(row[0])
+        if role == SET_ITEM_ROLE:
+            return row[11] if len(row) > 11 else None
         if role == META_ROLE:
             return meta_text(row[3], row[4], row[5], row[6], row[7])
         if role == DEPTH_ROLE:
