@@ -285,3 +285,23 @@ def test_today_card_counts_only_today(qtbot, tmp_path):
     assert view.today_card.value.text() == "60 credits"
     assert view.months_table.topLevelItemCount() == 2
     store.close()
+
+
+@pytest.mark.parametrize("demo", [True, False])
+def test_the_ledger_window_says_when_nothing_was_billed_and_closes_with_a_button(qtbot, store, demo):
+    """Walkthrough: the demo banner says nothing is billed while the ledger showed $1.11 spent, unmarked; and
+    the ledger window had no Close button."""
+    from PySide6.QtWidgets import QDialogButtonBox
+
+    from gptimg_desktop.ui.ledger.ledger_view import LedgerDialog
+
+    dialog = LedgerDialog(store, demo=demo)
+    qtbot.addWidget(dialog)
+    dialog.show()
+    qtbot.waitExposed(dialog)
+    assert ("nothing here was billed" in dialog.demo_note.message()) is demo
+    assert dialog.demo_note.isVisible() is demo
+    close = dialog.findChild(QDialogButtonBox, "ledgerButtons").button(QDialogButtonBox.StandardButton.Close)
+    with qtbot.waitSignal(dialog.rejected):
+        close.click()
+    assert not dialog.isVisible()

@@ -14,6 +14,7 @@ from PySide6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
     QDialog,
+    QDialogButtonBox,
     QFrame,
     QHBoxLayout,
     QHeaderView,
@@ -376,12 +377,22 @@ def _period_label(value: str, key: str) -> str:
 class LedgerDialog(QDialog):
     """The ledger in its own window."""
 
-    def __init__(self, store, parent: QWidget | None = None) -> None:
+    def __init__(self, store, parent: QWidget | None = None, demo: bool = False) -> None:
         super().__init__(parent)
         self.setObjectName("ledgerDialog")
         self.setWindowTitle("Credit ledger")
         self.view = LedgerView(store, self)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
-        layout.addWidget(self.view)
+        self.demo_note = MessageStrip("ledgerDemoNote", "note", closable=False)
+        if demo:  # the banner says nothing is billed; the ledger must not seem to say otherwise
+            self.demo_note.show_message("Demo mode: nothing here was billed. The figures are what the same jobs "
+                                        "would cost with your API key.")
+        layout.addWidget(self.demo_note)
+        layout.addWidget(self.view, 1)
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close, self)
+        buttons.setObjectName("ledgerButtons")
+        buttons.setContentsMargins(12, 0, 12, 12)
+        buttons.rejected.connect(self.reject)
+        layout.addWidget(buttons)
         self.resize(860, 680)

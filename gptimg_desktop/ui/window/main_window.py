@@ -362,7 +362,7 @@ class MainWindow(QMainWindow):
     def open_ledger(self) -> None:
         from ..ledger.ledger_view import LedgerDialog
 
-        dialog = LedgerDialog(self.store, self)
+        dialog = LedgerDialog(self.store, self, demo=not self.banner.isHidden())
         dialog.view.budgetsChanged.connect(self._update_totals)
         dialog.exec()
 
