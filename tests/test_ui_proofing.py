@@ -140,3 +140,26 @@ def test_generate_for_cutout_keys_the_flat_colour_out(qtbot, window):
         alpha = np.asarray(img.getchannel("A"))
         assert img.mode == "RGBA" and alpha[2, 2] == 0 and alpha.max() == 255
     assert window.canvas.image().hasAlphaChannel()
+
+
+def test_a_proof_tag_near_the_edge_stays_on_the_canvas(qapp):
+    """Walkthrough: at 1280 px a "not asked for: …" tag ran off the right edge of the image and the canvas."""
+    from PySide6.QtCore import QPointF, QRectF
+    from PySide6.QtGui import QColor, QFont, QFontMetrics, QImage, QPainter
+
+    from gptimg_desktop.ui.canvas.proof_overlay import CanvasProofView
+    from gptimg_desktop.ui.theme.style import Colors
+
+    image = QImage(300, 200, QImage.Format.Format_ARGB32)
+    image.fill(QColor("#000000"))
+    p = QPainter(image)
+    metrics = QFontMetrics(QFont())
+    label = "not asked for: “A cosy coffee shop poster with the headline MORNING BREW, warm flat colours”"
+    CanvasProofView._box(p, lambda pt: QPointF(pt), (240, 60, 290, 90), label, QColor(Colors.warning), metrics,
+                         QRectF(0, 0, 300, 200))
+    p.end()
+    tag_y = 60 - metrics.height() - 4 + 1  # the tag's top row: fill, above the text
+    warning = QColor(Colors.warning).rgb()
+    row = [image.pixel(x, tag_y) for x in range(300)]
+    assert row[150] == warning and row[296] == warning  # moved in from the edge, and long enough to read
+    assert row[299] != warning  # nothing past the canvas's last pixel column

@@ -128,21 +128,28 @@ class CanvasProofView(QObject):
             else:
                 label = f"reads “{line.get('found') or ''}” · expected “{line['expected']}”"
                 colour = QColor(Colors.error)
-            self._box(p, to_widget, box, label, colour, metrics)
+            self._box(p, to_widget, box, label, colour, metrics, QRectF(self.canvas.rect()))
         for extra in report.get("extra", []):
-            self._box(p, to_widget, extra["box"], f"not asked for: “{extra['text']}”", QColor(Colors.warning), metrics)
+            self._box(p, to_widget, extra["box"], f"not asked for: “{extra['text']}”", QColor(Colors.warning), metrics,
+                      QRectF(self.canvas.rect()))
         p.restore()
 
     @staticmethod
-    def _box(p: QPainter, to_widget, box, label: str, colour: QColor, metrics: QFontMetrics) -> None:
+    def _box(p: QPainter, to_widget, box, label: str, colour: QColor, metrics: QFontMetrics, bounds: QRectF) -> None:
         top_left = to_widget(QPointF(box[0], box[1]))
         bottom_right = to_widget(QPointF(box[2], box[3]))
         rect = QRectF(top_left, bottom_right).normalized()
         p.setPen(QPen(colour, 2))
         p.setBrush(Qt.BrushStyle.NoBrush)
         p.drawRect(rect)
+        # The tag stays on the canvas: a long reading is elided (its box says where) and moved in from the edge.
+        label = metrics.elidedText(label, Qt.TextElideMode.ElideRight, int(max(40.0, bounds.width() - 20)))
         text_w = metrics.horizontalAdvance(label) + 10
         tag = QRectF(rect.left(), rect.top() - metrics.height() - 4, text_w, metrics.height() + 4)
+        if tag.right() > bounds.right() - 2:
+            tag.moveRight(bounds.right() - 2)
+        if tag.left() < bounds.left() + 2:
+            tag.moveLeft(bounds.left() + 2)
         if tag.top() < 0:
             tag.moveTop(rect.bottom() + 2)
         p.fillRect(tag, colour)
