@@ -291,3 +291,28 @@ def test_the_window_runs_demo_mode_with_both_children_and_ends_them_on_close(qtb
     server_pid = server.pid
     window.services.close()
     assert _wait_gone(server_pid) and _wait_gone(worker)
+
+
+def test_frames_folders_of_editors_that_are_gone_are_swept(tmp_path):
+    """An editor killed mid-job leaves its frames folder (decoded pixels, 33 MB a 4K frame); the next start
+    removes it. Folders of editors still running, and anything else in the temp folder, are left alone."""
+    import os
+    import subprocess
+    import sys
+
+    from gptimg_desktop.jobs.worker_handle import FRAMES_PREFIX, sweep_stale_frames
+
+    gone = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True,
+                          check=True)
+    dead_pid = int(gone.stdout)
+    stale = tmp_path / f"{FRAMES_PREFIX}{dead_pid}-abc123"
+    stale.mkdir()
+    (stale / "frame-1.raw").write_bytes(b"\0" * 1024)
+    live = tmp_path / f"{FRAMES_PREFIX}{os.getpid()}-def456"
+    live.mkdir()
+    unrelated = tmp_path / f"{FRAMES_PREFIX}not-a-pid"
+    unrelated.mkdir()
+    other = tmp_path / "someone-elses-folder"
+    other.mkdir()
+    assert sweep_stale_frames(str(tmp_path)) == 1
+    assert not stale.exists() and live.is_dir() and unrelated.is_dir() and other.is_dir()

@@ -24,12 +24,44 @@ class WorkerDied(RuntimeError):
     """The worker process ended (crashed or was killed) while it was being waited on."""
 
 
+FRAMES_PREFIX = "gptimg-frames-"
+
+
+def sweep_stale_frames(temp_dir: str | None = None) -> int:
+    """Remove the frames folders of editors that are gone (killed or crashed before they could clean up).
+
+    A folder is named after its editor's pid; it is stale when that process no longer runs. Checked on POSIX
+    only (os.kill(pid, 0) would signal on Windows); elsewhere the OS's temp cleaning has to do. Returns how many
+    folders were removed.
+    """
+    if os.name != "posix":
+        return 0
+    removed = 0
+    root = Path(temp_dir or tempfile.gettempdir())
+    with contextlib.suppress(OSError):
+        for entry in root.iterdir():
+            pid_text = entry.name[len(FRAMES_PREFIX):].split("-", 1)[0]
+            if not entry.name.startswith(FRAMES_PREFIX) or not pid_text.isdigit() or not entry.is_dir():
+                continue
+            try:
+                os.kill(int(pid_text), 0)
+                continue  # its editor still runs
+            except ProcessLookupError:
+                pass
+            except OSError:
+                continue  # another user's process: not ours to judge
+            shutil.rmtree(entry, ignore_errors=True)
+            removed += 1
+    return removed
+
+
 class WorkerHandle:
     """``in_process``: run the worker in a thread of this process instead (GPTIMG_JOBS_IN_PROCESS=1): for
     debugging with breakpoints, and for tests that patch the pipeline. Same messages, no crash isolation."""
 
     def __init__(self, in_process: bool = False) -> None:
-        self.frames_dir = Path(tempfile.mkdtemp(prefix="gptimg-frames-"))
+        sweep_stale_frames()
+        self.frames_dir = Path(tempfile.mkdtemp(prefix=f"{FRAMES_PREFIX}{os.getpid()}-"))
         self._send_lock = threading.Lock()
         self._control_lock = threading.Lock()
         if in_process:
