@@ -20,6 +20,16 @@ def gradient_photo(path, size=(1024, 1024)):
     return path
 
 
+def lay_out_window(qtbot, window, size: tuple[int, int]) -> None:
+    """Size the window as a screen would and put every panel back in place (View → Reset Panels), laid out."""
+    from PySide6.QtWidgets import QApplication
+
+    window.resize(*size)
+    window.reset_layout()
+    qtbot.wait(50)
+    QApplication.processEvents()
+
+
 def drop_files(widget, paths: list[str]) -> None:
     """Drag ``paths`` from the file manager and drop them on ``widget`` (enter, then drop)."""
     from PySide6.QtCore import QMimeData, QPointF, Qt, QUrl

@@ -13,6 +13,7 @@ import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QPushButton, QSpinBox, QTableWidget
+from support import lay_out_window
 
 from gptimg_desktop.store.batches import BatchStore, via_for
 
@@ -37,9 +38,7 @@ def _status(table: QTableWidget, row: int = 0) -> str:
 
 def test_three_requests_as_a_batch_land_in_history_at_half_price(fast_polls, window, qtbot):
     panel = _panel(window)
-    window.resize(1280, 800)
-    window.reset_layout()
-    qtbot.wait(50)
+    lay_out_window(qtbot, window, (1280, 800))
     left_width = panel.width()
     assert panel.findChild(QPushButton, "runAsBatchButton").text() == "Run as batch (½ price, within 24 h)"
     assert panel.findChild(QPushButton, "runNowButton") is not None

@@ -19,6 +19,7 @@ from PySide6.QtWidgets import (
     QSpinBox,
     QWidget,
 )
+from support import lay_out_window
 
 from gptimg_desktop.ui.canvas.canvas import Tool
 from gptimg_desktop.ui.common.elided_label import ElidedLabel
@@ -244,10 +245,7 @@ def _side_panel_problems(window) -> list[str]:
 
 @pytest.mark.parametrize("size", [(1280, 800), (1920, 1080)])
 def test_side_panels_never_clip_or_scroll_sideways(qtbot, window, size):
-    window.resize(*size)
-    window.reset_layout()
-    qtbot.wait(50)
-    QApplication.processEvents()
+    lay_out_window(qtbot, window, size)
     assert _side_panel_problems(window) == []
     # The walkthrough's case: a 4K experimental size widened the form past its dock.
     prompt = window.prompt
@@ -265,10 +263,7 @@ def test_side_panels_never_clip_or_scroll_sideways(qtbot, window, size):
 @pytest.mark.parametrize("size", [(1280, 800), (1920, 1080)])
 def test_an_error_and_references_never_squeeze_the_prompt_or_cut_the_run_button(qtbot, window, size):
     """The walkthrough's case: an error pushed the prompt out of its dock and "+1 reference" cut Run's label."""
-    window.resize(*size)
-    window.reset_layout()
-    qtbot.wait(50)
-    QApplication.processEvents()
+    lay_out_window(qtbot, window, size)
     prompt = window.prompt
     prompt.set_mode("masked edit")
     prompt.set_reference_count(16, "+16 references")
@@ -292,10 +287,7 @@ def test_an_error_and_references_never_squeeze_the_prompt_or_cut_the_run_button(
 
 
 def test_at_1920x1080_prompt_output_run_and_references_show_at_once(qtbot, window):
-    window.resize(1920, 1080)
-    window.reset_layout()
-    qtbot.wait(50)
-    QApplication.processEvents()
+    lay_out_window(qtbot, window, (1920, 1080))
 
     def on_screen(widget: QWidget) -> bool:
         if not widget.isVisible():
