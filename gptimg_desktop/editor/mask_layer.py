@@ -203,8 +203,8 @@ class MaskLayer:
         view = self._mask_view()
         tint = self._tint_view(writable=True)
         lut = self._tint_lut()
-        rects = []
-        left = top = right = bottom = None
+        rects: list[QRect] = []
+        box = QRect()
         for x, y, values in patches:
             h, w = values.shape
             x0, y0, x1, y1 = max(x, 0), max(y, 0), min(x + w, self._w), min(y + h, self._h)
@@ -213,13 +213,11 @@ class MaskLayer:
             src = values[y0 - y : y1 - y, x0 - x : x1 - x]
             view[y0:y1, x0:x1] = src
             tint[y0:y1, x0:x1] = lut.take(src)
-            rects.append(QRect(x0, y0, x1 - x0, y1 - y0))
-            left = x0 if left is None else min(left, x0)
-            top = y0 if top is None else min(top, y0)
-            right = x1 if right is None else max(right, x1)
-            bottom = y1 if bottom is None else max(bottom, y1)
-        if left is not None and top is not None and right is not None and bottom is not None:
-            self._note_written(QRect(left, top, right - left, bottom - top))
+            rect = QRect(x0, y0, x1 - x0, y1 - y0)
+            rects.append(rect)
+            box = box.united(rect)
+        if rects:
+            self._note_written(box)
         return rects
 
     def set_array(self, values: np.ndarray) -> None:

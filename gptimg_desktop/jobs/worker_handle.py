@@ -40,8 +40,10 @@ def sweep_stale_frames(temp_dir: str | None = None) -> int:
     root = Path(temp_dir or tempfile.gettempdir())
     with contextlib.suppress(OSError):
         for entry in root.iterdir():
+            if not entry.name.startswith(FRAMES_PREFIX):
+                continue
             pid_text = entry.name[len(FRAMES_PREFIX):].split("-", 1)[0]
-            if not entry.name.startswith(FRAMES_PREFIX) or not pid_text.isdigit() or not entry.is_dir():
+            if not pid_text.isdigit() or not entry.is_dir():
                 continue
             try:
                 os.kill(int(pid_text), 0)
