@@ -48,6 +48,7 @@ class SetQueue(QObject):
     setRecorded = Signal(str)  # set id
     itemStarted = Signal(str, str)  # set id, item id
     itemFinished = Signal(str, str, str, str)  # set id, item id, status, error ("" when none)
+    itemMade = Signal(str, str)  # version id, prompt: an item that was made (for its text proof)
     thumbnailReady = Signal(str, str, QImage)  # set id, item id, thumbnail
     anchorWaiting = Signal(str)  # set id: the anchor is made and waits for approval
     setFinished = Signal(str, str)  # set id, why it stopped early ("" when every item is done)
@@ -150,6 +151,7 @@ class SetQueue(QObject):
             def item_finished(self, set_id: str, item: SetItemRecord, version: Version | None) -> None:
                 owner.itemFinished.emit(set_id, item.item_id, item.status, item.error or "")
                 if version is not None:
+                    owner.itemMade.emit(version.id, item.prompt)
                     owner._emit_thumb(set_id, item.item_id, version)
 
             def approve_anchor(self, set_id: str, version: Version) -> bool:

@@ -44,21 +44,8 @@ class SetsFeature:
         if history is not None and hasattr(history, "channelsRequested"):
             history.channelsRequested.connect(self.open_channels)
         if getattr(window, "proof_actions", None) is not None:
-            self.queue.itemFinished.connect(self._proof_item)
-
-    def _proof_item(self, set_id: str, item_id: str, status: str, _error: str) -> None:
-        """A set item that was made is proofed like any result: against the text its prompt quotes."""
-        if status != "succeeded":
-            return
-        from ...store.sets import get_set
-
-        try:
-            record = get_set(self.services.store, set_id)
-        except Exception:  # noqa: BLE001 (the set is shown from the history anyway; only the proof is skipped)
-            return
-        item = next((i for i in record.items if i.item_id == item_id), None)
-        if item is not None and item.version_id:
-            self.window.proof_actions.auto_proof(item.version_id, item.prompt)
+            # A set item that was made is proofed like any result: against the text its prompt quotes.
+            self.queue.itemMade.connect(window.proof_actions.auto_proof)  # a QObject's slot: run on the GUI thread
 
     def templates(self):
         from ...core.templates import load_templates

@@ -75,8 +75,8 @@ class SetsWindow(QMainWindow):
         left_layout.setContentsMargins(0, 0, 0, 0)
         left_layout.addWidget(scroll, 1)
         # The estimate and the note on why Run set is greyed out sit by Run set, never scrolled or cut away.
+        form_layout = self.form.layout()
         for label in (self.form.estimate, self.form.problem_label):
-            form_layout = self.form.layout()
             if form_layout is not None:
                 form_layout.removeWidget(label)
             label.setContentsMargins(12, 4, 12, 0)
