@@ -28,6 +28,7 @@ from PySide6.QtWidgets import (
 from ...jobs.batch_monitor import BatchMonitor, BatchRow
 from ...jobs.pipeline import JobSpec
 from ..common.panel_widgets import hint_label
+from ..history.history_model import local_time
 from ..theme.style import SPACING
 
 COLUMNS = ("Sent", "Status", "Done", "ETA", "Cost")  # short: the panel shares a narrow dock with Jobs
@@ -228,12 +229,9 @@ class BatchesPanel(QWidget):
 def sent_time(created_at: str) -> str:
     """When a batch was sent, in the designer's local time: "14:05" today, "5 Dec 14:05" before."""
     try:
-        sent = _dt.datetime.fromisoformat(created_at.replace("Z", "+00:00"))
+        local = local_time(created_at)
     except ValueError:
         return created_at[:16].replace("T", " ")
-    if sent.tzinfo is None:
-        sent = sent.replace(tzinfo=_dt.UTC)
-    local = sent.astimezone()
     today = _dt.datetime.now(local.tzinfo).date()
     return local.strftime("%H:%M") if local.date() == today else f"{local.day} {local.strftime('%b %H:%M')}"
 
