@@ -66,15 +66,17 @@ class JobFeedback(QObject):
         self.window.jobs_view.set_cost(ticket, result.credits, result.cost_usd)
         self.window.prompt.show_actual_cost(result.credits, result.cost_usd)
         self.window.prompt.set_last_run_quality(result.quality)
+        # The history first: showing the result selects it there (MainWindow._follow_source), and a history
+        # that does not list it yet would reload itself for that, then again here.
+        self.window.history.refresh()
         if result.versions:
             first = result.versions[0]
             self._show_result(first.id, str(first.path), result.images[0] if result.images else QImage())
+            if self.window.history.current_version_id() != first.id:  # its image opens from the file: not yet shown
+                self.window.history.select_version(first.id)
         self._fill_result_strip(result)
         for note in result.notes:
             self.window.statusBar().showMessage(note, 8000)
-        self.window.history.refresh()
-        if result.versions:
-            self.window.history.select_version(result.versions[0].id)
         self.window._update_totals()
         self._notify_if_background(ticket, "Your image is ready", f"{len(result.versions)} new version(s).")
 
